@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+export const DATABASE_TYPES = ['postgres', 'mysql', 'sqlite', 'mongodb'] as const;
+export type DatabaseType = (typeof DATABASE_TYPES)[number];
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, { error: 'expected letters, digits, "_" or "-" (at most 63)' });
+
+const connectionSchema = z
+  .object({
+    name,
+    type: z.enum(DATABASE_TYPES, {
+      error: (issue) => `expected ${DATABASE_TYPES.join(' | ')}, got ${JSON.stringify(issue.input)}`,
+    }),
+    // The URL carries credentials: error messages describe it, never echo it.
+    url: z.string({ error: 'expected a connection URL (or a path for sqlite)' }).min(1, { error: 'must not be empty' }),
+    channels: z.array(z.string().min(1)).default(['*']),
+    default: z.boolean().default(false),
+    description: z.string().optional(),
+    maskedColumns: z.array(z.string().regex(/^[^.]+\.[^.]+$/, { error: 'expected "table.column"' })).default([]),
+  })
+  .strict();
+
+const limitsSchema = z
+  .object({
+    maxRows: z.number().int().min(1).max(1_000_000).default(5000),
+    previewRows: z.number().int().min(1).max(100).default(20),
+    statementTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+    csvMaxBytes: z.number().int().min(1024).default(50 * 1024 * 1024),
+    confirmTtlSeconds: z.number().int().min(30).default(15 * 60),
+    schemaCacheTtlSeconds: z.number().int().min(0).default(3600),
+  })
+  .strict();
+
+export const configFileSchema = z
+  .object({
+    connections: z.array(connectionSchema).default([]),
+    approvers: z
+      .object({
+        slack: z.array(z.string().min(1)).default([]),
+        discord: z.array(z.string().min(1)).default([]),
+        shell: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ slack: [], discord: [], shell: [] }),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    discord: z
+      .object({
+        commands: z.enum(['global', 'guild', 'none']).default('global'),
+        guildIds: z.array(z.string().regex(/^\d+$/)).default([]),
+      })
+      .strict()
+      .default({ commands: 'global', guildIds: [] }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.connections.forEach((c, i) => {
+      const first = seen.get(c.name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'name'],
+          message: `duplicate connection name "${c.name}" (also connections[${first}])`,
+        });
+      } else seen.set(c.name.toLowerCase(), i);
+    });
+    const defaults = config.connections.filter((c) => c.default);
+    if (defaults.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['connections'], message: 'at most one connection may be default: true' });
+    }
+  });
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ConnectionConfig = ConfigFile['connections'][number];
+export type Limits = ConfigFile['limits'];

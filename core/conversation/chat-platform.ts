@@ -1,0 +1,166 @@
+/**
+ * The chat-platform port. The core owns it; bot/slack, bot/discord and bot/shell implement it.
+ * Everything here is platform-neutral: adapters turn a Reply into Block Kit, embeds or terminal text.
+ */
+import type { QueryResult } from '../db/database-dialect.ts';
+
+export type PlatformName = 'slack' | 'discord' | 'shell';
+
+/** Where a conversation lives. Normalised key: `platform:workspace:channel:thread`. */
+export interface ThreadRef {
+  platform: PlatformName;
+  /** Slack team id, Discord guild id (`@me` for DMs), `local` for the shell. */
+  workspace: string;
+  /** Channel id (Slack channel, Discord parent channel, shell `tty`). */
+  channel: string;
+  /** Thread id: Slack root message ts, Discord thread channel id, shell session id. */
+  thread: string;
+}
+
+/** Who did something. Normalised key: `platform:workspace:user`. */
+export interface UserRef {
+  platform: PlatformName;
+  workspace: string;
+  user: string;
+  displayName?: string;
+  /** Platform role or group ids the user holds (Discord roles, Slack user groups), for approver checks. */
+  roles?: string[];
+}
+
+export function threadKey(ref: ThreadRef): string {
+  return `${ref.platform}:${ref.workspace}:${ref.channel}:${ref.thread}`;
+}
+
+export function userKey(ref: UserRef): string {
+  return `${ref.platform}:${ref.workspace}:${ref.user}`;
+}
+
+/** Parses a normalised thread key back into a ThreadRef; throws on a malformed key. */
+export function parseThreadKey(key: string): ThreadRef {
+  const [platform, workspace, channel, ...rest] = key.split(':');
+  const thread = rest.join(':');
+  if (!platform || !workspace || !channel || !thread || !['slack', 'discord', 'shell'].includes(platform)) {
+    throw new Error(`malformed thread key: ${key}`);
+  }
+  return { platform: platform as PlatformName, workspace, channel, thread };
+}
+
+/** A message addressed to the bot (mention, DM, thread reply, or slash command text). */
+export interface IncomingMessage {
+  /** Platform message id (Slack ts, Discord snowflake); used to answer a retried event once. */
+  id: string;
+  thread: ThreadRef;
+  user: UserRef;
+  /** Text with the bot's own mention removed. */
+  text: string;
+  receivedAt: Date;
+}
+
+export type ButtonStyle = 'primary' | 'danger' | 'secondary';
+
+export interface Button {
+  /** Stable action id, e.g. `run`, `edit`, `cancel`, `feedback_up`. */
+  action: string;
+  label: string;
+  style?: ButtonStyle;
+  /** Opaque payload the click carries back (a confirmation token id). ≤ 100 chars (Discord custom_id limit). */
+  value: string;
+}
+
+export interface FileAttachment {
+  filename: string;
+  mimeType: string;
+  data: Buffer;
+  title?: string;
+}
+
+/** Parts of a reply, in order. Adapters choose the native form for each. */
+export type ReplyPart =
+  | { type: 'text'; text: string }
+  | { type: 'code'; code: string; language?: string }
+  | { type: 'table'; result: QueryResult; previewRows: number; title?: string }
+  | { type: 'context'; text: string }
+  | { type: 'buttons'; buttons: Button[] }
+  | { type: 'image'; image: FileAttachment; alt: string }
+  | { type: 'file'; file: FileAttachment };
+
+export interface Reply {
+  parts: ReplyPart[];
+  /** Plain-text fallback for notifications and screen readers. */
+  fallback: string;
+}
+
+/** A message the bot has posted, so it can be updated in place. */
+export interface PostedMessage {
+  thread: ThreadRef;
+  messageId: string;
+}
+
+export interface ButtonClick {
+  /** Platform interaction id; the same click retried carries the same id. */
+  id: string;
+  thread: ThreadRef;
+  message: PostedMessage;
+  user: UserRef;
+  action: string;
+  value: string;
+  /** Opaque handle to open a modal in response (Slack trigger_id, Discord interaction). */
+  trigger?: unknown;
+}
+
+export interface ModalField {
+  id: string;
+  label: string;
+  value: string;
+  multiline: boolean;
+}
+
+export interface ModalSpec {
+  /** Callback id the submit carries back, e.g. `edit_sql`. */
+  id: string;
+  title: string;
+  submitLabel: string;
+  fields: ModalField[];
+  /** Opaque payload (a confirmation token id) returned with the submit. */
+  value: string;
+}
+
+export interface ModalSubmit {
+  id: string;
+  thread: ThreadRef;
+  user: UserRef;
+  modalId: string;
+  value: string;
+  fields: Record<string, string>;
+}
+
+export interface PlatformCapabilities {
+  modals: boolean;
+  ephemeral: boolean;
+  /** Native table rendering (Slack table block). */
+  tableBlocks: boolean;
+  /** Longest single text message the platform accepts. */
+  maxMessageChars: number;
+  /** Width of a code block before lines wrap, in characters. */
+  codeBlockWidth: number;
+}
+
+export interface PlatformHandlers {
+  onMessage(message: IncomingMessage): Promise<void>;
+  onButton(click: ButtonClick): Promise<void>;
+  onModalSubmit(submit: ModalSubmit): Promise<void>;
+}
+
+/** One chat platform. Optional capabilities are declared in `capabilities`, never assumed. */
+export interface ChatPlatform {
+  readonly name: PlatformName;
+  readonly capabilities: PlatformCapabilities;
+  start(handlers: PlatformHandlers): Promise<void>;
+  stop(): Promise<void>;
+  post(thread: ThreadRef, reply: Reply): Promise<PostedMessage>;
+  update(message: PostedMessage, reply: Reply): Promise<void>;
+  upload(thread: ThreadRef, files: FileAttachment[], comment?: string): Promise<void>;
+  postEphemeral(thread: ThreadRef, user: UserRef, text: string): Promise<void>;
+  /** Present only when capabilities.modals is true. */
+  openModal?(trigger: unknown, modal: ModalSpec): Promise<void>;
+}

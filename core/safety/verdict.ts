@@ -1,0 +1,28 @@
+/** Classes of statement, from safest to most dangerous; a batch takes the most dangerous of its statements. */
+export const STATEMENT_CLASSES = ['read', 'write', 'ddl', 'other'] as const;
+export type StatementClass = (typeof STATEMENT_CLASSES)[number];
+
+export interface StatementVerdict {
+  /** The statement's text as it appears in the input (trimmed). */
+  sql: string;
+  verdict: StatementClass;
+  /** The statement's kind as the parser names it, e.g. SELECT, UPDATE, CREATE INDEX, SET. */
+  type: string;
+  reasons: string[];
+}
+
+/** What `threadql check-sql` prints, one JSON line. */
+export interface Verdict {
+  verdict: StatementClass;
+  statements: StatementVerdict[];
+  reasons: string[];
+}
+
+const RANK: Record<StatementClass, number> = { read: 0, write: 1, ddl: 2, other: 3 };
+
+/** The most dangerous of the given classes (`other` > `ddl` > `write` > `read`); an empty batch is `other`. */
+export function mostDangerous(classes: Iterable<StatementClass>): StatementClass {
+  let worst: StatementClass | undefined;
+  for (const c of classes) if (worst === undefined || RANK[c] > RANK[worst]) worst = c;
+  return worst ?? 'other';
+}
