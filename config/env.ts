@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.ts';
 import { formatIssues } from './format-issues.ts';
 
 /** The Claude model used when THREADQL_MODEL is not set. */
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 
 const optionalString = z
   .string()
