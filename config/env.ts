@@ -35,7 +35,9 @@ const envSchema = z.object({
     z.string().regex(/^xapp-/, { error: 'expected an app-level token starting with xapp-' }).optional(),
   ),
   SLACK_API_URL: optionalUrl,
-  PORT: optionalString.pipe(z.coerce.number().int().min(1).max(65535).optional()).transform((v) => v ?? 3000),
+  PORT: optionalString
+    .transform((v) => (v === undefined ? 3000 : Number(v)))
+    .pipe(z.number({ error: 'expected a port number' }).int().min(1).max(65535)),
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString.pipe(
     z.string().regex(/^\d{5,25}$/, { error: 'expected a numeric application id (snowflake)' }).optional(),

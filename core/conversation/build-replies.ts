@@ -1,0 +1,138 @@
+/** The engine's replies, as neutral Reply values that each adapter renders natively. */
+import type { QueryResult } from '../db/database-dialect.ts';
+import type { Verdict } from '../safety/verdict.ts';
+import type { FileAttachment, Reply, ReplyPart } from './chat-platform.ts';
+import type { Confirmation } from './confirmation-store.ts';
+import type { LlmUsage } from './engine-ports.ts';
+
+const number = new Intl.NumberFormat('en-US');
+
+function ms(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+}
+
+/** "Reading schema…" and friends: the message that later becomes the confirm card. */
+export function progressReply(step: string): Reply {
+  return { parts: [{ type: 'context', text: `⏳ ${step}` }], fallback: step };
+}
+
+export interface ConfirmCardInput {
+  confirmation: Confirmation;
+  estimatedRows?: number;
+  usage?: LlmUsage;
+}
+
+/** The confirm card: explanation, the exact SQL, connection and impact, and Run / Edit SQL / Cancel. */
+export function confirmCardReply({ confirmation, estimatedRows, usage }: ConfirmCardInput): Reply {
+  const impact = [`connection *${confirmation.connectionName}*`, confirmation.verdict];
+  if (estimatedRows !== undefined) impact.push(`EXPLAIN estimates ~${number.format(estimatedRows)} rows`);
+  if (usage) impact.push(`LLM ${ms(usage.llmMs)}, ${number.format(usage.inputTokens + usage.outputTokens)} tokens`);
+  return {
+    parts: [
+      { type: 'text', text: confirmation.explanation || 'Here is the query I would run:' },
+      { type: 'code', code: confirmation.sql, language: 'sql' },
+      { type: 'context', text: impact.join(' · ') },
+      {
+        type: 'buttons',
+        buttons: [
+          { action: 'run', label: 'Run', style: 'primary', value: confirmation.id },
+          { action: 'edit', label: 'Edit SQL', value: confirmation.id },
+          { action: 'cancel', label: 'Cancel', style: 'danger', value: confirmation.id },
+        ],
+      },
+    ],
+    fallback: `Run this query on ${confirmation.connectionName}? ${confirmation.sql}`,
+  };
+}
+
+/** A statement that is not a read: shown with its classification; never runnable from a confirm card. */
+export function needsApprovalReply(sql: string, verdict: Verdict, connectionName: string): Reply {
+  const reasons = verdict.reasons.length ? verdict.reasons : verdict.statements.flatMap((s) => s.reasons);
+  return {
+    parts: [
+      {
+        type: 'text',
+        text:
+          `⚠️ This is classified as *${verdict.verdict}*, so I will not run it from here. ` +
+          'Writes, schema changes and other statements need an approval from a configured approver, ' +
+          'and the approval flow is not enabled on this workspace yet.',
+      },
+      { type: 'code', code: sql, language: 'sql' },
+      { type: 'context', text: [`connection *${connectionName}*`, ...reasons].join(' · ') },
+    ],
+    fallback: `Not run: the statement is classified as ${verdict.verdict} and needs approval.`,
+  };
+}
+
+/** The card after a click: the SQL stays visible, the buttons go, a line says what happened. */
+export function settledCardReply(confirmation: Confirmation, outcome: string): Reply {
+  return {
+    parts: [
+      { type: 'text', text: confirmation.explanation || 'Query' },
+      { type: 'code', code: confirmation.sql, language: 'sql' },
+      { type: 'context', text: outcome },
+    ],
+    fallback: outcome,
+  };
+}
+
+export interface ResultReplyInput {
+  confirmation: Confirmation;
+  result: QueryResult;
+  previewRows: number;
+  chart?: FileAttachment;
+  csv?: FileAttachment;
+  usage?: LlmUsage;
+  turn: number;
+}
+
+/** Results: the table preview, the chart and CSV, a provenance footer and feedback buttons. */
+export function resultReply(input: ResultReplyInput): Reply {
+  const { confirmation, result } = input;
+  const rows = result.truncated
+    ? `${number.format(result.rowCount)}+ rows (capped)`
+    : `${number.format(result.rowCount)} row${result.rowCount === 1 ? '' : 's'}`;
+  const footer = [`${confirmation.connectionName}`, rows, `query ${ms(result.durationMs)}`];
+  if (input.usage) {
+    footer.push(`LLM ${ms(input.usage.llmMs)}`, `${number.format(input.usage.inputTokens + input.usage.outputTokens)} tokens`);
+  }
+  const parts: ReplyPart[] = [];
+  if (result.columns.length === 0) {
+    parts.push({ type: 'text', text: 'The query ran and returned no columns.' });
+  } else if (result.rowCount === 0) {
+    parts.push({ type: 'text', text: 'No rows matched.' });
+  } else {
+    parts.push({ type: 'table', result, previewRows: input.previewRows, title: confirmation.question });
+  }
+  if (input.chart) parts.push({ type: 'image', image: input.chart, alt: `Chart: ${confirmation.question}` });
+  if (input.csv) parts.push({ type: 'file', file: input.csv });
+  parts.push({ type: 'context', text: footer.join(' · ') });
+  parts.push({
+    type: 'buttons',
+    buttons: [
+      { action: 'feedback_up', label: '👍', value: `${confirmation.sessionId}:${input.turn}` },
+      { action: 'feedback_down', label: '👎', value: `${confirmation.sessionId}:${input.turn}` },
+    ],
+  });
+  return { parts, fallback: `${rows} from ${confirmation.connectionName}` };
+}
+
+/** A failure as the user sees it; the message comes from toUserMessage. */
+export function errorReply(message: string): Reply {
+  return { parts: [{ type: 'text', text: `❌ ${message}` }], fallback: message };
+}
+
+/** Plain text. */
+export function textReply(text: string): Reply {
+  return { parts: [{ type: 'text', text }], fallback: text };
+}
+
+export const HELP_TEXT = [
+  '*threadql* turns questions into SQL, shows it, and runs it only when you click *Run*.',
+  '• Ask a question: `how many customers signed up each week this quarter, by country?`',
+  '• Follow up in the same thread to refine: `only Germany, and make it monthly`',
+  '• Paste SQL (or a ```sql block) to check and run it yourself',
+  '• `schema` or `schema orders` draws an ER diagram',
+  '• `use <connection>` switches this thread to another connection; `connections` lists them',
+  'Reads run in read-only transactions with a timeout and a row cap; writes and schema changes need an approver.',
+].join('\n');

@@ -1,0 +1,133 @@
+/**
+ * What the conversation engine needs from the rest of threadql, as small interfaces. The engine is wired
+ * from real implementations in core/conversation/create-engine.ts; keeping the seams here lets each piece
+ * (store, databases, Claude, renderers) change without touching the state machine.
+ */
+import type { Limits } from '../../config/config-file.ts';
+import type { DatabaseDriver, QueryResult, ReadStream, SchemaSnapshot } from '../db/database-dialect.ts';
+import type { Verdict } from '../safety/verdict.ts';
+import type { FileAttachment, ThreadRef, UserRef } from './chat-platform.ts';
+
+export type HistoryType = 'query' | 'schema_design' | 'optimization' | 'clarification' | 'approval' | 'migration';
+export type HistoryStatus =
+  | 'planned'
+  | 'awaiting_confirmation'
+  | 'needs_approval'
+  | 'cancelled'
+  | 'success'
+  | 'error'
+  | 'clarification';
+
+export interface HistoryEntryInput {
+  type: HistoryType;
+  userInput: string;
+  userKey: string;
+  generatedSql?: string;
+  explanation?: string;
+  status: HistoryStatus;
+  resultCount?: number;
+  executionMs?: number;
+  tokenCount?: number;
+  llmMs?: number;
+  error?: { code: string; message: string };
+}
+
+export interface SessionTurn {
+  question: string;
+  sql?: string;
+  status: string;
+  resultCount?: number;
+}
+
+export interface SessionInfo {
+  id: string;
+  threadKey: string;
+  connectionName: string;
+  /** Most recent turns, oldest first, for the LLM context. */
+  recentTurns: SessionTurn[];
+}
+
+/** The QuerySession/QueryHistory/Feedback/AuditEvent persistence the engine drives. */
+export interface SessionStore {
+  /** The thread's session, created (titled by the first question) when absent. */
+  openSession(thread: ThreadRef, user: UserRef, connectionName: string, question: string): Promise<SessionInfo>;
+  findSession(thread: ThreadRef): Promise<SessionInfo | undefined>;
+  /** Appends one immutable history entry; returns its sequence number. */
+  appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number>;
+  setConnection(sessionId: string, connectionName: string): Promise<void>;
+  addTokenUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number }): Promise<void>;
+  recordFeedback(input: { sessionId: string; turn: number; userKey: string; rating: 'up' | 'down'; sql?: string }): Promise<void>;
+  audit(event: { action: string; actorKey: string; threadKey: string; sqlHash?: string; detail?: Record<string, unknown> }): Promise<void>;
+}
+
+export interface ResolvedConnection {
+  name: string;
+  driver: DatabaseDriver;
+}
+
+/** Which connection a thread may use, and its live driver and schema. */
+export interface ConnectionProvider {
+  /** The connection bound to this channel (or the named one, if the channel may use it). Throws PermissionError/NotFoundError. */
+  resolve(thread: ThreadRef, name?: string): Promise<ResolvedConnection>;
+  /** A connection by name, without a channel check (the check happened when the turn was planned). */
+  resolveByName(name: string): Promise<ResolvedConnection>;
+  schema(name: string): Promise<SchemaSnapshot>;
+  classify(name: string, query: string): Promise<Verdict>;
+  /** Connection names this channel may use. */
+  allowedFor(thread: ThreadRef): string[];
+}
+
+export interface LlmUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  llmMs: number;
+}
+
+export interface ChartSuggestion {
+  type: string;
+  x?: string;
+  y?: string;
+  series?: string;
+  title?: string;
+}
+
+export type Generation =
+  | { kind: 'query'; query: string; explanation: string; chart?: ChartSuggestion; attempts: number; usage: LlmUsage }
+  | { kind: 'clarify'; question: string; usage: LlmUsage };
+
+export interface GenerationRequest {
+  question: string;
+  schema: SchemaSnapshot;
+  dialectName: string;
+  queryLanguage: 'sql' | 'mongo';
+  history: SessionTurn[];
+}
+
+/** Claude behind the engine: a question in, a query (after up to 3 repair rounds) or a clarifying question out. */
+export interface QueryGenerator {
+  generate(request: GenerationRequest, validate: (query: string) => Promise<string | undefined>): Promise<Generation>;
+}
+
+export interface ChartImage {
+  png: Buffer;
+  spec: unknown;
+  chartType: string;
+}
+
+/** The renderers the engine calls; the table itself is rendered by each adapter from the neutral table part. */
+export interface ResultRenderers {
+  chart(result: QueryResult, options: { title: string; hint?: ChartSuggestion }): Promise<ChartImage | undefined>;
+  /** CSV of a whole result, streamed batch by batch; `capped` when the size cap cut it short. */
+  csv(stream: Pick<ReadStream, 'columns' | 'batches'>, options: { filename: string; maxBytes: number }): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
+  /** ERD PNG of the schema, or of the neighbourhood of `tables`; text when no browser is available. */
+  erd(schema: SchemaSnapshot, tables: string[]): Promise<{ png?: Buffer; mermaid: string; warning?: string }>;
+}
+
+export interface EngineSettings {
+  limits: Limits;
+  /** Is this user an approver on their platform (user id or one of their roles listed)? */
+  isApprover(user: UserRef): boolean;
+  now(): Date;
+}
