@@ -1,0 +1,282 @@
+import type { DialectCapabilities, SchemaSnapshot } from '../db/database-dialect.ts';
+import { LlmError } from '../errors.ts';
+import { buildPrompt, type HistoryTurn, type ReviewedExample } from './build-prompt.ts';
+import { addResponseUsage, emptyUsage, type GenerationUsage } from './generation-usage.ts';
+import type { LlmClient, LlmContentBlock, LlmMessage, LlmToolUseBlock } from './llm-client.ts';
+import {
+  buildTools,
+  CLARIFY_TOOL,
+  mongoQueryText,
+  RUN_QUERY_TOOL,
+  type ChartSuggestion,
+  type MongoToolInput,
+  type SqlToolInput,
+} from './llm-tools.ts';
+import { selectSchemaContext, type SchemaContextOptions } from './select-schema-context.ts';
+
+export interface GenerationRequest {
+  question: string;
+  dialect: Pick<DialectCapabilities, 'displayName' | 'queryLanguage' | 'identifierQuote'>;
+  schema: Pick<SchemaSnapshot, 'tables' | 'relationships'>;
+  /** The thread's earlier turns, oldest first; only the newest few are sent. */
+  history?: readonly HistoryTurn[];
+  /** Reviewed question/query pairs saved for this connection. */
+  examples?: readonly ReviewedExample[];
+  chartHintAllowed?: boolean;
+  connectionName?: string;
+  signal?: AbortSignal;
+}
+
+/** What the caller checks a candidate with (parse, classify, execute); a returned string is fed back to the model. */
+export type CandidateValidator = (candidate: {
+  query: string;
+  language: 'sql' | 'mongo';
+  attempt: number;
+}) => Promise<string | undefined>;
+
+export interface QueryAnswer {
+  kind: 'query';
+  /** SQL text, or for MongoDB the JSON text `{collection, pipeline}` / `{collection, filter, projection, sort, limit}`. */
+  query: string;
+  language: 'sql' | 'mongo';
+  explanation: string;
+  chart?: ChartSuggestion;
+  title?: string;
+  /** Model answers it took (1 = first try). */
+  attempts: number;
+  usage: GenerationUsage;
+  /** The tables the model was shown (all of them for small schemas). */
+  schemaTables: string[];
+}
+
+export interface ClarifyAnswer {
+  kind: 'clarify';
+  question: string;
+  options?: string[];
+  attempts: number;
+  usage: GenerationUsage;
+  schemaTables: string[];
+}
+
+export type GenerationResult = QueryAnswer | ClarifyAnswer;
+
+export interface SqlGeneratorOptions {
+  /** Model answers per question, repairs included. Default 3. */
+  maxAttempts?: number;
+  maxTokens?: number;
+  /** LIMIT the prompt asks for on listings. Default 100. */
+  defaultLimit?: number;
+  /** Newest earlier turns sent as context. Default 10. */
+  maxHistoryTurns?: number;
+  schemaContext?: Pick<SchemaContextOptions, 'maxChars' | 'maxTables'>;
+  /**
+   * Force a tool call (`tool_choice: any`). Off by default: models with thinking on (Claude Sonnet 5.5, the
+   * default) reject forced tool use with a 400, so the prompt steers instead and a text-only answer is repaired.
+   */
+  forceToolUse?: boolean;
+  clock?: () => Date;
+}
+
+const ERROR_FEEDBACK_MAX = 2_000;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (truncated)` : text;
+}
+
+function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
+}
+
+/** Turns a question into a query (or a clarifying question) with Claude, repairing failed candidates. */
+export class SqlGenerator {
+  readonly #client: LlmClient;
+  readonly #maxAttempts: number;
+  readonly #maxTokens: number;
+  readonly #defaultLimit: number;
+  readonly #maxHistoryTurns: number;
+  readonly #schemaOptions: SqlGeneratorOptions['schemaContext'];
+  readonly #forceToolUse: boolean;
+  readonly #clock: () => Date;
+
+  constructor(client: LlmClient, options: SqlGeneratorOptions = {}) {
+    this.#client = client;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#maxTokens = options.maxTokens ?? 8_192;
+    this.#defaultLimit = options.defaultLimit ?? 100;
+    this.#maxHistoryTurns = options.maxHistoryTurns ?? 10;
+    this.#schemaOptions = options.schemaContext;
+    this.#forceToolUse = options.forceToolUse ?? false;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Asks the model for a query; each candidate goes through `validate`, and an error it returns goes back to the
+   * model as a failed tool result, for at most maxAttempts answers in all. Throws LlmError (llm_* codes; after the
+   * last failed attempt llm_no_answer with `detail.usage` and `detail.lastQuery`).
+   */
+  async generate(request: GenerationRequest, validate: CandidateValidator): Promise<GenerationResult> {
+    const language = request.dialect.queryLanguage;
+    const chartHintAllowed = request.chartHintAllowed ?? true;
+    const history = (request.history ?? []).slice(-this.#maxHistoryTurns);
+    const schemaContext = selectSchemaContext(request.schema, request.question, {
+      ...this.#schemaOptions,
+      earlierQueries: history.flatMap((t) => (t.sql ? [t.sql] : [])),
+      earlierQuestions: history.map((t) => t.question),
+    });
+    const schemaTables = schemaContext.tables.map((t) => (t.schema ? `${t.schema}.${t.name}` : t.name));
+    const prompt = buildPrompt({
+      question: request.question,
+      dialect: request.dialect,
+      schemaContext,
+      history,
+      examples: request.examples ?? [],
+      chartHintAllowed,
+      defaultLimit: this.#defaultLimit,
+      today: this.#clock(),
+      ...(request.connectionName ? { connectionName: request.connectionName } : {}),
+    });
+    const toolSet = buildTools(language, request.dialect.displayName, chartHintAllowed);
+    const messages: LlmMessage[] = [...prompt.messages];
+    let usage = emptyUsage();
+    let lastProblem = '';
+    let lastQuery: string | undefined;
+
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      let response;
+      try {
+        response = await this.#client.createMessage(
+          {
+            system: prompt.system,
+            messages,
+            tools: toolSet.tools,
+            toolChoice: this.#forceToolUse ? 'any' : 'auto',
+            maxTokens: this.#maxTokens,
+          },
+          { signal: request.signal },
+        );
+      } catch (error) {
+        if (error instanceof LlmError) Object.assign(error.detail, { usage, attempts: attempt - 1 });
+        throw error;
+      }
+      usage = addResponseUsage(usage, response);
+
+      if (response.stopReason === 'refusal') {
+        throw new LlmError('llm_no_answer', 'Claude declined to answer this question.', {
+          hint: 'Rephrase the question, or ask about the data more specifically.',
+          detail: { usage, attempts: attempt },
+        });
+      }
+
+      const toolUses = response.content.filter((b): b is LlmToolUseBlock => b.type === 'tool_use');
+      const assistant: LlmMessage = {
+        role: 'assistant',
+        content: response.content.length ? response.content : [{ type: 'text', text: '(no answer)' }],
+      };
+      const chosen = toolUses.find((t) => t.name === RUN_QUERY_TOOL || t.name === CLARIFY_TOOL);
+
+      if (!chosen) {
+        lastProblem =
+          response.stopReason === 'max_tokens'
+            ? 'the answer was cut off at the token limit'
+            : 'the model answered in text instead of calling a tool';
+        messages.push(assistant);
+        const extra = toolUses.map((t): LlmContentBlock => ({
+          type: 'tool_result',
+          toolUseId: t.id,
+          content: `Unknown tool "${t.name}".`,
+          isError: true,
+        }));
+        messages.push({
+          role: 'user',
+          content: [
+            ...extra,
+            {
+              type: 'text',
+              text: `Please answer by calling ${RUN_QUERY_TOOL} with the query, or ${CLARIFY_TOOL} if you must ask something. Keep it brief.`,
+            },
+          ],
+        });
+        continue;
+      }
+
+      const problem = await this.#check(chosen, toolSet, language, attempt, validate);
+      if (problem.kind === 'ok') {
+        const answer = problem.answer;
+        return { ...answer, attempts: attempt, usage, schemaTables } as GenerationResult;
+      }
+      lastProblem = problem.message;
+      if (problem.query !== undefined) lastQuery = problem.query;
+      messages.push(assistant);
+      messages.push({
+        role: 'user',
+        content: toolUses.map(
+          (t): LlmContentBlock => ({
+            type: 'tool_result',
+            toolUseId: t.id,
+            content: t === chosen ? problem.feedback : 'Not used: answer with one tool call at a time.',
+            isError: true,
+          }),
+        ),
+      });
+    }
+
+    throw new LlmError(
+      'llm_no_answer',
+      `I could not write a working query in ${this.#maxAttempts} tries. The last problem: ${clip(lastProblem, 300)}`,
+      {
+        hint: 'Try rephrasing the question, naming the tables or columns you mean, or edit the SQL yourself.',
+        detail: { usage, attempts: this.#maxAttempts, lastQuery, lastProblem: clip(lastProblem, ERROR_FEEDBACK_MAX) },
+      },
+    );
+  }
+
+  async #check(
+    use: LlmToolUseBlock,
+    toolSet: ReturnType<typeof buildTools>,
+    language: 'sql' | 'mongo',
+    attempt: number,
+    validate: CandidateValidator,
+  ): Promise<
+    | { kind: 'ok'; answer: Omit<QueryAnswer, 'attempts' | 'usage' | 'schemaTables'> | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'> }
+    | { kind: 'retry'; message: string; feedback: string; query?: string }
+  > {
+    if (use.name === CLARIFY_TOOL) {
+      const parsed = toolSet.clarify.safeParse(use.input);
+      if (!parsed.success) {
+        const why = issuesText(parsed.error.issues);
+        return { kind: 'retry', message: `invalid ${CLARIFY_TOOL} input (${why})`, feedback: `Invalid input: ${why}` };
+      }
+      const { question, options } = parsed.data;
+      return { kind: 'ok', answer: { kind: 'clarify', question, ...(options?.length ? { options } : {}) } };
+    }
+
+    const parsed = toolSet.runQuery.safeParse(use.input);
+    if (!parsed.success) {
+      const why = issuesText(parsed.error.issues);
+      return { kind: 'retry', message: `invalid ${RUN_QUERY_TOOL} input (${why})`, feedback: `Invalid input: ${why}` };
+    }
+    const input = parsed.data;
+    const query = language === 'sql' ? (input as SqlToolInput).sql.trim() : mongoQueryText(input as MongoToolInput);
+    const error = await validate({ query, language, attempt });
+    if (error !== undefined) {
+      const text = clip(error, ERROR_FEEDBACK_MAX);
+      return {
+        kind: 'retry',
+        message: text,
+        query,
+        feedback: `The query failed: ${text}\nFix the query and call ${RUN_QUERY_TOOL} again.`,
+      };
+    }
+    return {
+      kind: 'ok',
+      answer: {
+        kind: 'query',
+        query,
+        language,
+        explanation: input.explanation,
+        ...(input.title ? { title: input.title } : {}),
+        ...('chart' in input && input.chart ? { chart: input.chart } : {}),
+      },
+    };
+  }
+}
