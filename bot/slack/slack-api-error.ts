@@ -34,6 +34,18 @@ interface SlackishError {
   retryAfter?: unknown;
   statusCode?: unknown;
   message?: unknown;
+  original?: { message?: unknown };
+}
+
+const RATE_LIMIT_TEXT = /A rate limit was exceeded \(url: [^,]*, retry-after: (\d+)\)/;
+
+/** With retries exhausted the client rethrows its own "rate limit" Error, wrapped as a request error. */
+function rateLimitRetryAfter(e: SlackishError): number | undefined {
+  for (const text of [e.message, e.original?.message]) {
+    const match = typeof text === 'string' ? RATE_LIMIT_TEXT.exec(text) : null;
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 /** The Slack error code (`channel_not_found`, `ratelimited`, …) carried by a WebClient error, if any. */
@@ -42,8 +54,7 @@ export function slackErrorCode(error: unknown): string | undefined {
   const e = error as SlackishError;
   if (e.code === SlackErrorCode.PlatformError && typeof e.data?.error === 'string') return e.data.error;
   if (e.code === SlackErrorCode.RateLimitedError) return 'ratelimited';
-  // With rejectRateLimitedCalls off and retries exhausted, the client rethrows a plain Error after waiting.
-  if (typeof e.message === 'string' && e.message.startsWith('A rate limit was exceeded')) return 'ratelimited';
+  if (rateLimitRetryAfter(e) !== undefined) return 'ratelimited';
   return undefined;
 }
 
@@ -54,7 +65,8 @@ export function toPlatformError(method: string, error: unknown): PlatformError {
   const e = (error ?? {}) as SlackishError;
   const detail: Record<string, unknown> = { method };
   if (slackCode) detail.slackError = slackCode;
-  if (typeof e.retryAfter === 'number') detail.retryAfter = e.retryAfter;
+  const retryAfter = typeof e.retryAfter === 'number' ? e.retryAfter : rateLimitRetryAfter(e);
+  if (retryAfter !== undefined) detail.retryAfter = retryAfter;
   if (typeof e.data?.needed === 'string') detail.neededScope = e.data.needed;
   if (slackCode) {
     const needed = typeof e.data?.needed === 'string' ? ` (needs ${e.data.needed})` : '';
