@@ -1,5 +1,10 @@
 import Anthropic, { OverloadedError } from '@anthropic-ai/sdk';
-import type { ContentBlockParam, MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  ContentBlockParam,
+  MessageParam,
+  TextBlockParam,
+  Tool,
+} from '@anthropic-ai/sdk/resources/messages';
 import pRetry from 'p-retry';
 import type { Env } from '../../config/env.ts';
 import type {
@@ -59,7 +64,12 @@ function toContentParam(block: LlmContentBlock): ContentBlockParam {
     case 'tool_use':
       return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
     case 'tool_result':
-      return { type: 'tool_result', tool_use_id: block.toolUseId, content: block.content, is_error: block.isError };
+      return {
+        type: 'tool_result',
+        tool_use_id: block.toolUseId,
+        content: block.content,
+        is_error: block.isError,
+      };
     case 'opaque':
       // Handed back exactly as the API produced it (thinking blocks carry a signature the API verifies).
       return block.block as ContentBlockParam;
@@ -75,7 +85,8 @@ function toMessageParam(message: LlmMessage): MessageParam {
 
 function fromResponseBlock(block: Anthropic.ContentBlock): LlmContentBlock {
   if (block.type === 'text') return { type: 'text', text: block.text };
-  if (block.type === 'tool_use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+  if (block.type === 'tool_use')
+    return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
   return { type: 'opaque', block };
 }
 

@@ -3,13 +3,16 @@ import type { LlmMessage, LlmTextBlock } from './llm-client.ts';
 import { CLARIFY_TOOL, RUN_QUERY_TOOL } from './llm-tools.ts';
 import type { SchemaContext } from './select-schema-context.ts';
 
-/** One earlier turn of the thread, oldest first. */
+/** One earlier turn of the thread, oldest first (the engine's SessionTurn fits this shape). */
 export interface HistoryTurn {
   question: string;
   /** The query that turn produced (SQL, or MongoDB JSON text), if any. */
   sql?: string;
-  /** What came of it: "ran, 1,284 rows", "asked which revenue", a clarification answer, … */
+  /** What came of it in words: "ran, 1,284 rows", the clarifying question asked, … */
   summary?: string;
+  /** The turn's history status (success, error, cancelled, clarification, …), used when there is no summary. */
+  status?: string;
+  resultCount?: number;
 }
 
 /** A question with a query a person reviewed and saved for this connection. */
@@ -121,6 +124,10 @@ function historyMessages(history: readonly HistoryTurn[], language: 'sql' | 'mon
     const parts: string[] = [];
     if (turn.sql) parts.push(`\`\`\`${fence}\n${turn.sql.trim()}\n\`\`\``);
     if (turn.summary) parts.push(turn.summary);
+    else if (turn.status) {
+      const rows = turn.resultCount === undefined ? '' : `, ${turn.resultCount} rows`;
+      parts.push(`(status: ${turn.status}${rows})`);
+    }
     out.push({ role: 'assistant', content: parts.length ? parts.join('\n') : '(no query for this turn)' });
   }
   return out;

@@ -14,7 +14,14 @@ export interface GenerationUsage {
 
 /** A zero usage to sum into. */
 export function emptyUsage(): GenerationUsage {
-  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0, llmMs: 0, requests: 0 };
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheCreationTokens: 0,
+    llmMs: 0,
+    requests: 0,
+  };
 }
 
 /** `total` plus one response's usage and time. */

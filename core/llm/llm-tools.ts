@@ -13,7 +13,9 @@ export const CLARIFY_TOOL = 'ask_clarifying_question';
 export const CHART_TYPES = ['line', 'bar', 'area', 'scatter', 'pie', 'big_number', 'table'] as const;
 
 const chartSchema = z.object({
-  type: z.enum(CHART_TYPES).describe('line for time × measure, bar for category × measure, big_number for one value'),
+  type: z
+    .enum(CHART_TYPES)
+    .describe('line for time × measure, bar for category × measure, big_number for one value'),
   x: z.string().min(1).optional().describe('result column for the x axis (time or category)'),
   y: z.string().min(1).optional().describe('result column holding the measure'),
   series: z.string().min(1).optional().describe('result column that splits the data into series, if any'),
@@ -28,7 +30,12 @@ const common = {
     .min(1)
     .max(400)
     .describe('one short sentence, for the person who asked, saying what the query returns'),
-  title: z.string().min(1).max(80).optional().describe('a short title for this question, e.g. "Weekly signups by country"'),
+  title: z
+    .string()
+    .min(1)
+    .max(80)
+    .optional()
+    .describe('a short title for this question, e.g. "Weekly signups by country"'),
 };
 
 const sqlInput = z.object({
@@ -40,7 +47,10 @@ const sqlInput = z.object({
 const jsonObject = z.record(z.string(), z.unknown());
 const mongoInput = z.object({
   collection: z.string().min(1).describe('the collection to query'),
-  pipeline: z.array(jsonObject).optional().describe('an aggregation pipeline; use this OR filter/projection/sort/limit'),
+  pipeline: z
+    .array(jsonObject)
+    .optional()
+    .describe('an aggregation pipeline; use this OR filter/projection/sort/limit'),
   filter: jsonObject.optional().describe('a find filter'),
   projection: jsonObject.optional(),
   sort: jsonObject.optional(),
@@ -51,7 +61,11 @@ const mongoInput = z.object({
 
 const clarifyInput = z.object({
   question: z.string().min(1).max(500).describe('one question that resolves the ambiguity'),
-  options: z.array(z.string().min(1).max(80)).max(5).optional().describe('up to 5 likely answers, if there are obvious ones'),
+  options: z
+    .array(z.string().min(1).max(80))
+    .max(5)
+    .optional()
+    .describe('up to 5 likely answers, if there are obvious ones'),
 });
 
 export type SqlToolInput = z.infer<typeof sqlInput>;
@@ -70,7 +84,11 @@ export interface ToolSet {
 }
 
 /** The tool definitions for one dialect's query language; `chart` is left out when charts are not wanted. */
-export function buildTools(queryLanguage: 'sql' | 'mongo', dialectName: string, chartHintAllowed: boolean): ToolSet {
+export function buildTools(
+  queryLanguage: 'sql' | 'mongo',
+  dialectName: string,
+  chartHintAllowed: boolean,
+): ToolSet {
   const runQuery: z.ZodType =
     queryLanguage === 'sql'
       ? chartHintAllowed
@@ -79,7 +97,8 @@ export function buildTools(queryLanguage: 'sql' | 'mongo', dialectName: string, 
       : chartHintAllowed
         ? mongoInput
         : mongoInput.omit({ chart: true });
-  const what = queryLanguage === 'sql' ? `one read-only ${dialectName} SQL query` : `one read-only MongoDB query`;
+  const what =
+    queryLanguage === 'sql' ? `one read-only ${dialectName} SQL query` : `one read-only MongoDB query`;
   return {
     runQuery: runQuery as ToolSet['runQuery'],
     clarify: clarifyInput,

@@ -33,10 +33,17 @@ export function renderTableLine(table: TableInfo, qualified: boolean): string {
   const fkByColumn = new Map<string, string>();
   for (const fk of table.foreignKeys) {
     fk.columns.forEach((column, i) => {
-      fkByColumn.set(column, `${fk.referencedTable}.${fk.referencedColumns[i] ?? fk.referencedColumns[0] ?? '?'}`);
+      fkByColumn.set(
+        column,
+        `${fk.referencedTable}.${fk.referencedColumns[i] ?? fk.referencedColumns[0] ?? '?'}`,
+      );
     });
   }
-  const pk = new Set(table.primaryKey.length ? table.primaryKey : table.columns.filter((c) => c.isPrimaryKey).map((c) => c.name));
+  const pk = new Set(
+    table.primaryKey.length
+      ? table.primaryKey
+      : table.columns.filter((c) => c.isPrimaryKey).map((c) => c.name),
+  );
   const columns = table.columns.map((c) => {
     let text = `${c.name} ${c.type}`;
     if (pk.has(c.name)) text += ' PK';

@@ -126,11 +126,13 @@ export function selectSchemaContext(
     incoming[to]?.add(from);
   };
   tables.forEach((t, i) => t.foreignKeys.forEach((fk) => link(i, resolve(fk.referencedTable, t.schema))));
-  for (const r of snapshot.relationships) link(resolve(r.fromTable, undefined), resolve(r.toTable, undefined));
+  for (const r of snapshot.relationships)
+    link(resolve(r.fromTable, undefined), resolve(r.toTable, undefined));
 
   const stems = questionStems(question);
   const earlierStems = new Set<string>();
-  for (const q of options.earlierQuestions ?? []) for (const s of questionStems(q)) if (!stems.has(s)) earlierStems.add(s);
+  for (const q of options.earlierQuestions ?? [])
+    for (const s of questionStems(q)) if (!stems.has(s)) earlierStems.add(s);
   const earlier = tablesNamedIn(options.earlierQueries ?? [], byName);
 
   const candidates: Candidate[] = tables.map((table, index) => {

@@ -14,25 +14,36 @@ import {
 } from './llm-tools.ts';
 import { selectSchemaContext, type SchemaContextOptions } from './select-schema-context.ts';
 
+/**
+ * One question to answer. Shaped so the conversation engine's own request (question, schema, dialectName,
+ * queryLanguage, history of session turns) is accepted as is; the optional fields add context when known.
+ */
 export interface GenerationRequest {
   question: string;
-  dialect: Pick<DialectCapabilities, 'displayName' | 'queryLanguage' | 'identifierQuote'>;
   schema: Pick<SchemaSnapshot, 'tables' | 'relationships'>;
+  /** DialectCapabilities.displayName, e.g. "PostgreSQL 16". */
+  dialectName: string;
+  queryLanguage: DialectCapabilities['queryLanguage'];
+  /** DialectCapabilities.identifierQuote; `"` when not given. */
+  identifierQuote?: DialectCapabilities['identifierQuote'];
   /** The thread's earlier turns, oldest first; only the newest few are sent. */
   history?: readonly HistoryTurn[];
   /** Reviewed question/query pairs saved for this connection. */
   examples?: readonly ReviewedExample[];
+  /** Ask for a chart suggestion (default true). */
   chartHintAllowed?: boolean;
   connectionName?: string;
   signal?: AbortSignal;
 }
 
-/** What the caller checks a candidate with (parse, classify, execute); a returned string is fed back to the model. */
-export type CandidateValidator = (candidate: {
-  query: string;
-  language: 'sql' | 'mongo';
-  attempt: number;
-}) => Promise<string | undefined>;
+/**
+ * The caller's check of a candidate (parse, classify, execute or EXPLAIN): undefined when it is fine, else the
+ * error text, which goes back to the model. Throwing aborts the generation with that error.
+ */
+export type CandidateValidator = (
+  query: string,
+  context: { language: 'sql' | 'mongo'; attempt: number },
+) => Promise<string | undefined>;
 
 export interface QueryAnswer {
   kind: 'query';
@@ -115,7 +126,12 @@ export class SqlGenerator {
    * last failed attempt llm_no_answer with `detail.usage` and `detail.lastQuery`).
    */
   async generate(request: GenerationRequest, validate: CandidateValidator): Promise<GenerationResult> {
-    const language = request.dialect.queryLanguage;
+    const language = request.queryLanguage;
+    const dialect = {
+      displayName: request.dialectName,
+      queryLanguage: language,
+      identifierQuote: request.identifierQuote ?? (language === 'sql' ? '"' : ''),
+    } as const;
     const chartHintAllowed = request.chartHintAllowed ?? true;
     const history = (request.history ?? []).slice(-this.#maxHistoryTurns);
     const schemaContext = selectSchemaContext(request.schema, request.question, {
@@ -126,7 +142,7 @@ export class SqlGenerator {
     const schemaTables = schemaContext.tables.map((t) => (t.schema ? `${t.schema}.${t.name}` : t.name));
     const prompt = buildPrompt({
       question: request.question,
-      dialect: request.dialect,
+      dialect,
       schemaContext,
       history,
       examples: request.examples ?? [],
@@ -135,7 +151,7 @@ export class SqlGenerator {
       today: this.#clock(),
       ...(request.connectionName ? { connectionName: request.connectionName } : {}),
     });
-    const toolSet = buildTools(language, request.dialect.displayName, chartHintAllowed);
+    const toolSet = buildTools(language, request.dialectName, chartHintAllowed);
     const messages: LlmMessage[] = [...prompt.messages];
     let usage = emptyUsage();
     let lastProblem = '';
@@ -209,14 +225,12 @@ export class SqlGenerator {
       messages.push(assistant);
       messages.push({
         role: 'user',
-        content: toolUses.map(
-          (t): LlmContentBlock => ({
-            type: 'tool_result',
-            toolUseId: t.id,
-            content: t === chosen ? problem.feedback : 'Not used: answer with one tool call at a time.',
-            isError: true,
-          }),
-        ),
+        content: toolUses.map((t): LlmContentBlock => ({
+          type: 'tool_result',
+          toolUseId: t.id,
+          content: t === chosen ? problem.feedback : 'Not used: answer with one tool call at a time.',
+          isError: true,
+        })),
       });
     }
 
@@ -225,7 +239,12 @@ export class SqlGenerator {
       `I could not write a working query in ${this.#maxAttempts} tries. The last problem: ${clip(lastProblem, 300)}`,
       {
         hint: 'Try rephrasing the question, naming the tables or columns you mean, or edit the SQL yourself.',
-        detail: { usage, attempts: this.#maxAttempts, lastQuery, lastProblem: clip(lastProblem, ERROR_FEEDBACK_MAX) },
+        detail: {
+          usage,
+          attempts: this.#maxAttempts,
+          lastQuery,
+          lastProblem: clip(lastProblem, ERROR_FEEDBACK_MAX),
+        },
       },
     );
   }
@@ -237,14 +256,23 @@ export class SqlGenerator {
     attempt: number,
     validate: CandidateValidator,
   ): Promise<
-    | { kind: 'ok'; answer: Omit<QueryAnswer, 'attempts' | 'usage' | 'schemaTables'> | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'> }
+    | {
+        kind: 'ok';
+        answer:
+          | Omit<QueryAnswer, 'attempts' | 'usage' | 'schemaTables'>
+          | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'>;
+      }
     | { kind: 'retry'; message: string; feedback: string; query?: string }
   > {
     if (use.name === CLARIFY_TOOL) {
       const parsed = toolSet.clarify.safeParse(use.input);
       if (!parsed.success) {
         const why = issuesText(parsed.error.issues);
-        return { kind: 'retry', message: `invalid ${CLARIFY_TOOL} input (${why})`, feedback: `Invalid input: ${why}` };
+        return {
+          kind: 'retry',
+          message: `invalid ${CLARIFY_TOOL} input (${why})`,
+          feedback: `Invalid input: ${why}`,
+        };
       }
       const { question, options } = parsed.data;
       return { kind: 'ok', answer: { kind: 'clarify', question, ...(options?.length ? { options } : {}) } };
@@ -253,11 +281,16 @@ export class SqlGenerator {
     const parsed = toolSet.runQuery.safeParse(use.input);
     if (!parsed.success) {
       const why = issuesText(parsed.error.issues);
-      return { kind: 'retry', message: `invalid ${RUN_QUERY_TOOL} input (${why})`, feedback: `Invalid input: ${why}` };
+      return {
+        kind: 'retry',
+        message: `invalid ${RUN_QUERY_TOOL} input (${why})`,
+        feedback: `Invalid input: ${why}`,
+      };
     }
     const input = parsed.data;
-    const query = language === 'sql' ? (input as SqlToolInput).sql.trim() : mongoQueryText(input as MongoToolInput);
-    const error = await validate({ query, language, attempt });
+    const query =
+      language === 'sql' ? (input as SqlToolInput).sql.trim() : mongoQueryText(input as MongoToolInput);
+    const error = await validate(query, { language, attempt });
     if (error !== undefined) {
       const text = clip(error, ERROR_FEEDBACK_MAX);
       return {

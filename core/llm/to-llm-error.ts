@@ -1,4 +1,9 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk';
 import { LlmError } from '../errors.ts';
 
 /** Why Claude cannot be used at all: no API key configured. */
@@ -9,7 +14,10 @@ export function llmNotConfigured(): LlmError {
 }
 
 /** Seconds the API asked us to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date). */
-export function retryAfterSeconds(headers: Headers | undefined, now: number = Date.now()): number | undefined {
+export function retryAfterSeconds(
+  headers: Headers | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms > 0) return Math.ceil(ms / 1000);
@@ -28,19 +36,27 @@ function short(text: string | null | undefined): string {
 }
 
 /** Turns anything the Anthropic SDK throws into an LlmError with a stable llm_* code and a message safe to show. */
-export function toLlmError(error: unknown, context: { model: string; timeoutMs: number; attempts: number }): LlmError {
+export function toLlmError(
+  error: unknown,
+  context: { model: string; timeoutMs: number; attempts: number },
+): LlmError {
   if (error instanceof LlmError) return error;
   const tries = context.attempts > 1 ? ` (tried ${context.attempts} times)` : '';
 
   if (error instanceof APIConnectionTimeoutError) {
-    return new LlmError('llm_timeout', `Claude did not answer within ${Math.round(context.timeoutMs / 1000)} s${tries}.`, {
+    const limit =
+      context.timeoutMs >= 1000 ? `${Math.round(context.timeoutMs / 1000)} s` : `${context.timeoutMs} ms`;
+    return new LlmError('llm_timeout', `Claude did not answer within ${limit}${tries}.`, {
       cause: error,
       hint: 'Please try again; a shorter or more specific question also helps.',
       detail: { timeoutMs: context.timeoutMs, attempts: context.attempts },
     });
   }
   if (error instanceof APIUserAbortError) {
-    return new LlmError('llm_failed', 'The request to Claude was cancelled.', { cause: error, detail: { aborted: true } });
+    return new LlmError('llm_failed', 'The request to Claude was cancelled.', {
+      cause: error,
+      detail: { aborted: true },
+    });
   }
   if (error instanceof APIConnectionError) {
     return new LlmError('llm_failed', `I could not reach the Claude API${tries}.`, {
@@ -79,18 +95,27 @@ export function toLlmError(error: unknown, context: { model: string; timeoutMs: 
       });
     }
     if (error.status === 404 && error.type === 'not_found_error') {
-      return new LlmError('llm_failed', `Claude could not serve model "${context.model}": ${short(error.apiMessage)}`, {
-        cause: error,
-        hint: 'Check THREADQL_MODEL; it must name a current Claude model id.',
-        detail,
-      });
+      return new LlmError(
+        'llm_failed',
+        `Claude could not serve model "${context.model}": ${short(error.apiMessage)}`,
+        {
+          cause: error,
+          hint: 'Check THREADQL_MODEL; it must name a current Claude model id.',
+          detail,
+        },
+      );
     }
-    const status = error.status === undefined ? '' : ` (${error.status}${error.type ? ` ${error.type}` : ''})`;
+    const status =
+      error.status === undefined ? '' : ` (${error.status}${error.type ? ` ${error.type}` : ''})`;
     const api = short(error.apiMessage);
-    return new LlmError('llm_failed', `The Claude API request failed${status}${api ? `: ${api}` : ''}${tries}.`, {
-      cause: error,
-      detail,
-    });
+    return new LlmError(
+      'llm_failed',
+      `The Claude API request failed${status}${api ? `: ${api}` : ''}${tries}.`,
+      {
+        cause: error,
+        detail,
+      },
+    );
   }
   return new LlmError('llm_failed', 'The Claude API request failed unexpectedly.', { cause: error });
 }

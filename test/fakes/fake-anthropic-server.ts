@@ -55,7 +55,9 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
-  // The parsed JSON body as the SDK sent it.
+  /** The key the client sent, from `x-api-key` or `Authorization: Bearer …` (current SDKs send the latter). */
+  apiKey: string | undefined;
+  /** The parsed JSON body as the SDK sent it. */
   body: MessagesRequestBody;
   /** What the fake answered: an HTTP status. */
   status: number;
@@ -103,7 +105,10 @@ export interface ToolUseReplyOptions {
   delayMs?: number;
 }
 
-function withOptional(reply: MessageReply, options: { usage?: Partial<FakeUsage>; delayMs?: number }): MessageReply {
+function withOptional(
+  reply: MessageReply,
+  options: { usage?: Partial<FakeUsage>; delayMs?: number },
+): MessageReply {
   if (options.usage) reply.usage = options.usage;
   if (options.delayMs !== undefined) reply.delayMs = options.delayMs;
   return reply;
@@ -122,7 +127,10 @@ export function toolUseReply(sql: string, options: ToolUseReplyOptions = {}): Me
 }
 
 /** A reply calling `run_query` with a MongoDB query (collection plus pipeline or filter…). */
-export function mongoToolUseReply(query: Record<string, unknown>, options: ToolUseReplyOptions = {}): MessageReply {
+export function mongoToolUseReply(
+  query: Record<string, unknown>,
+  options: ToolUseReplyOptions = {},
+): MessageReply {
   const input: Record<string, unknown> = { ...query, explanation: options.explanation ?? 'Runs the query.' };
   if (options.title) input.title = options.title;
   if (options.chart) input.chart = options.chart;
@@ -130,7 +138,11 @@ export function mongoToolUseReply(query: Record<string, unknown>, options: ToolU
 }
 
 /** A reply calling `ask_clarifying_question`. */
-export function clarifyReply(question: string, options: string[] = [], extra: ToolUseReplyOptions = {}): MessageReply {
+export function clarifyReply(
+  question: string,
+  options: string[] = [],
+  extra: ToolUseReplyOptions = {},
+): MessageReply {
   const input: Record<string, unknown> = { question };
   if (options.length) input.options = options;
   return toolCallReply('ask_clarifying_question', input, extra);
@@ -144,7 +156,10 @@ export function toolCallReply(name: string, input: unknown, options: ToolUseRepl
 }
 
 /** A plain text reply (no tool call). */
-export function textReply(text: string, options: { usage?: Partial<FakeUsage>; delayMs?: number } = {}): MessageReply {
+export function textReply(
+  text: string,
+  options: { usage?: Partial<FakeUsage>; delayMs?: number } = {},
+): MessageReply {
   return withOptional({ kind: 'message', content: [{ type: 'text', text }] }, options);
 }
 
@@ -168,7 +183,8 @@ function hasCacheControl(block: unknown): boolean {
 function conversationProblem(body: MessagesRequestBody): string | undefined {
   if (typeof body.model !== 'string' || !body.model) return 'model: Field required';
   if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
-  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: at least one message is required';
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return 'messages: at least one message is required';
   if (body.messages[0]?.role !== 'user') return 'messages: first message must use the "user" role';
   for (let i = 0; i < body.messages.length; i++) {
     const message = body.messages[i]!;
@@ -179,7 +195,8 @@ function conversationProblem(body: MessagesRequestBody): string | undefined {
     const uses = blocks.filter((b) => b.type === 'tool_use').map((b) => String(b.id));
     if (message.role !== 'assistant' || uses.length === 0) continue;
     const next = body.messages[i + 1];
-    const results = next && Array.isArray(next.content) ? next.content.filter((b) => b.type === 'tool_result') : [];
+    const results =
+      next && Array.isArray(next.content) ? next.content.filter((b) => b.type === 'tool_result') : [];
     const answered = new Set(results.map((b) => String(b.tool_use_id)));
     const missing = uses.filter((id) => !answered.has(id));
     if (next && missing.length) {
@@ -206,8 +223,15 @@ function conversationProblem(body: MessagesRequestBody): string | undefined {
   return undefined;
 }
 
+function apiKeyOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header) return header;
+  const auth = req.headers.authorization;
+  return auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+}
+
 export interface FakeAnthropicServerOptions {
-  /** When set, requests with another `x-api-key` get a 401 authentication_error, like the real API. */
+  /** When set, requests with another key (x-api-key or bearer) get a 401 authentication_error, like the real API. */
   apiKey?: string;
 }
 
@@ -235,7 +259,8 @@ export class FakeAnthropicServer {
   async start(): Promise<{ url: string }> {
     const server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) this.#sendError(res, 500, 'api_error', `fake-anthropic crashed: ${String(error)}`);
+        if (!res.headersSent)
+          this.#sendError(res, 500, 'api_error', `fake-anthropic crashed: ${String(error)}`);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -293,15 +318,27 @@ export class FakeAnthropicServer {
       this.#sendError(res, 400, 'invalid_request_error', 'The request body is not valid JSON.');
       return;
     }
-    const record: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      apiKey: apiKeyOf(req),
+      body,
+      status: 0,
+    };
     this.requests.push(record);
 
     if (req.method !== 'POST' || path !== '/v1/messages') {
       record.status = 404;
-      this.#sendError(res, 404, 'not_found_error', `fake-anthropic only serves POST /v1/messages, not ${req.method} ${path}`);
+      this.#sendError(
+        res,
+        404,
+        'not_found_error',
+        `fake-anthropic only serves POST /v1/messages, not ${req.method} ${path}`,
+      );
       return;
     }
-    if (this.#apiKey !== undefined && req.headers['x-api-key'] !== this.#apiKey) {
+    if (this.#apiKey !== undefined && record.apiKey !== this.#apiKey) {
       record.status = 401;
       this.#sendError(res, 401, 'authentication_error', 'invalid x-api-key');
       return;
@@ -321,7 +358,12 @@ export class FakeAnthropicServer {
     const reply = this.#queue.shift() ?? this.#fallback?.(body, this.requests.length - 1);
     if (!reply) {
       record.status = 400;
-      this.#sendError(res, 400, 'invalid_request_error', 'fake-anthropic: no scripted reply queued for this request');
+      this.#sendError(
+        res,
+        400,
+        'invalid_request_error',
+        'fake-anthropic: no scripted reply queued for this request',
+      );
       return;
     }
     if (reply.delayMs) {
@@ -333,7 +375,8 @@ export class FakeAnthropicServer {
     }
     if (reply.kind === 'error') {
       record.status = reply.status;
-      const headers: Record<string, string> = reply.retryAfter === undefined ? {} : { 'retry-after': reply.retryAfter };
+      const headers: Record<string, string> =
+        reply.retryAfter === undefined ? {} : { 'retry-after': reply.retryAfter };
       this.#sendError(
         res,
         reply.status,
@@ -421,7 +464,13 @@ export class FakeAnthropicServer {
     res.end(text);
   }
 
-  #sendError(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, string> = {}): void {
+  #sendError(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    message: string,
+    extra: Record<string, string> = {},
+  ): void {
     this.#counter += 1;
     const requestId = `req_fake${String(this.#counter).padStart(6, '0')}`;
     const text = JSON.stringify({ type: 'error', error: { type, message }, request_id: requestId });

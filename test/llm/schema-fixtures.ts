@@ -1,4 +1,9 @@
-import type { ColumnInfo, ForeignKeyInfo, SchemaSnapshot, TableInfo } from '../../core/db/database-dialect.ts';
+import type {
+  ColumnInfo,
+  ForeignKeyInfo,
+  SchemaSnapshot,
+  TableInfo,
+} from '../../core/db/database-dialect.ts';
 
 function column(name: string, type: string, isPrimaryKey = false): ColumnInfo {
   return { name, type, nullable: !isPrimaryKey, isPrimaryKey };
@@ -9,7 +14,12 @@ function fk(columnName: string, referencedTable: string): ForeignKeyInfo {
 }
 
 /** A table with an `id` primary key, the given columns, and FKs from `<x>_id` columns named in `refs`. */
-export function table(name: string, columns: [string, string][], refs: Record<string, string> = {}, rowEstimate?: number): TableInfo {
+export function table(
+  name: string,
+  columns: [string, string][],
+  refs: Record<string, string> = {},
+  rowEstimate?: number,
+): TableInfo {
   const t: TableInfo = {
     name,
     kind: 'table',
@@ -43,25 +53,60 @@ function snapshot(tables: TableInfo[]): SchemaSnapshot {
 /** The shop tables every LLM test talks about. */
 export function shopTables(): TableInfo[] {
   return [
-    table('countries', [['code', 'char(2)'], ['name', 'text']]),
-    table('addresses', [['street', 'text'], ['city', 'text'], ['country_id', 'bigint']], { country_id: 'countries' }),
+    table('countries', [
+      ['code', 'char(2)'],
+      ['name', 'text'],
+    ]),
+    table(
+      'addresses',
+      [
+        ['street', 'text'],
+        ['city', 'text'],
+        ['country_id', 'bigint'],
+      ],
+      { country_id: 'countries' },
+    ),
     table(
       'customers',
-      [['email', 'text'], ['name', 'text'], ['signed_up_at', 'timestamptz'], ['country_id', 'bigint']],
+      [
+        ['email', 'text'],
+        ['name', 'text'],
+        ['signed_up_at', 'timestamptz'],
+        ['country_id', 'bigint'],
+      ],
       { country_id: 'countries' },
       12_000,
     ),
     table('categories', [['name', 'text']]),
-    table('products', [['name', 'text'], ['price', 'numeric(10,2)'], ['category_id', 'bigint']], { category_id: 'categories' }),
+    table(
+      'products',
+      [
+        ['name', 'text'],
+        ['price', 'numeric(10,2)'],
+        ['category_id', 'bigint'],
+      ],
+      { category_id: 'categories' },
+    ),
     table(
       'orders',
-      [['customer_id', 'bigint'], ['address_id', 'bigint'], ['status', 'text'], ['created_at', 'timestamptz'], ['total', 'numeric(12,2)']],
+      [
+        ['customer_id', 'bigint'],
+        ['address_id', 'bigint'],
+        ['status', 'text'],
+        ['created_at', 'timestamptz'],
+        ['total', 'numeric(12,2)'],
+      ],
       { customer_id: 'customers', address_id: 'addresses' },
       250_000,
     ),
     table(
       'order_items',
-      [['order_id', 'bigint'], ['product_id', 'bigint'], ['quantity', 'integer'], ['unit_price', 'numeric(10,2)']],
+      [
+        ['order_id', 'bigint'],
+        ['product_id', 'bigint'],
+        ['quantity', 'integer'],
+        ['unit_price', 'numeric(10,2)'],
+      ],
       { order_id: 'orders', product_id: 'products' },
     ),
   ];
@@ -83,7 +128,18 @@ function prng(seed: number): () => number {
   };
 }
 
-const MODULES = ['ledger', 'crm', 'hr', 'warehouse', 'telemetry', 'billing', 'support', 'marketing', 'iam', 'cms'];
+const MODULES = [
+  'ledger',
+  'crm',
+  'hr',
+  'warehouse',
+  'telemetry',
+  'billing',
+  'support',
+  'marketing',
+  'iam',
+  'cms',
+];
 const NOUNS = ['entry', 'record', 'setting', 'snapshot', 'job', 'batch', 'token', 'event', 'rule', 'metric'];
 
 /**
@@ -102,7 +158,8 @@ export function bigSchema(total = 1_000): SchemaSnapshot {
   }
   names.forEach((name, i) => {
     const cols: [string, string][] = [];
-    for (let c = 0; c < 12; c++) cols.push([`attr_${c}_value`, c % 3 === 0 ? 'integer' : c % 3 === 1 ? 'text' : 'timestamptz']);
+    for (let c = 0; c < 12; c++)
+      cols.push([`attr_${c}_value`, c % 3 === 0 ? 'integer' : c % 3 === 1 ? 'text' : 'timestamptz']);
     const refs: Record<string, string> = {};
     if (i > 0) {
       const target = names[Math.floor(random() * i)]!;

@@ -28,10 +28,20 @@ describe('name stems', () => {
 describe('renderTableLine', () => {
   test('one compact line with types, PK, FK targets and the row estimate', () => {
     const line = renderTableLine(
-      table('orders', [['customer_id', 'bigint'], ['created_at', 'timestamptz']], { customer_id: 'customers' }, 250_000),
+      table(
+        'orders',
+        [
+          ['customer_id', 'bigint'],
+          ['created_at', 'timestamptz'],
+        ],
+        { customer_id: 'customers' },
+        250_000,
+      ),
       false,
     );
-    expect(line).toBe('orders(id bigint PK, customer_id bigint FK→customers.id, created_at timestamptz) ~250k rows');
+    expect(line).toBe(
+      'orders(id bigint PK, customer_id bigint FK→customers.id, created_at timestamptz) ~250k rows',
+    );
   });
 });
 
@@ -55,7 +65,9 @@ describe('selectSchemaContext', () => {
     });
 
     test('picks the tables the question names plus their FK neighbours, within budget', () => {
-      const ctx = selectSchemaContext(schema, 'How many orders did customers in Germany place per week?', { maxChars });
+      const ctx = selectSchemaContext(schema, 'How many orders did customers in Germany place per week?', {
+        maxChars,
+      });
       const names = ctx.tables.map((t) => t.name);
       const why = Object.fromEntries(names.map((n, i) => [n, ctx.reasons[i]]));
 
@@ -100,7 +112,9 @@ describe('selectSchemaContext', () => {
     test('a follow-up without table words keeps the tables of the earlier turn', () => {
       const ctx = selectSchemaContext(schema, 'only Germany, and make it monthly', {
         maxChars,
-        earlierQueries: ['SELECT date_trunc(\'week\', o.created_at) AS week, count(*) FROM orders o JOIN "customers" c ON c.id = o.customer_id GROUP BY 1'],
+        earlierQueries: [
+          'SELECT date_trunc(\'week\', o.created_at) AS week, count(*) FROM orders o JOIN "customers" c ON c.id = o.customer_id GROUP BY 1',
+        ],
         earlierQuestions: ['weekly orders by customer country'],
       });
       const names = ctx.tables.map((t) => t.name);
@@ -122,7 +136,10 @@ describe('selectSchemaContext', () => {
       const tight = selectSchemaContext(schema, 'orders and customers', { maxChars: 300 });
       expect(tight.text.length).toBeLessThanOrEqual(300);
       expect(tight.tables.length).toBeGreaterThan(0);
-      const capped = selectSchemaContext(schema, 'orders and customers', { maxChars: 1_000_000, maxTables: 5 });
+      const capped = selectSchemaContext(schema, 'orders and customers', {
+        maxChars: 1_000_000,
+        maxTables: 5,
+      });
       expect(capped.tables).toHaveLength(5);
     });
   });
