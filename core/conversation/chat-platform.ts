@@ -137,6 +137,12 @@ export interface ModalSubmit {
 export interface PlatformCapabilities {
   modals: boolean;
   ephemeral: boolean;
+  /**
+   * Where postEphemeral is truly ephemeral. `anywhere` (Slack, the default when absent): any thread, any user.
+   * `interaction` (Discord): only in answer to that user's own recent interaction in that thread (a click, a
+   * modal submit or a slash command, within 15 minutes); elsewhere the adapter falls back to a direct message.
+   */
+  ephemeralScope?: 'anywhere' | 'interaction';
   /** Native table rendering (Slack table block). */
   tableBlocks: boolean;
   /** Longest single text message the platform accepts. */
