@@ -3,7 +3,13 @@
  * view_submission payload has no channel or thread of its own.
  */
 import type { types } from '@slack/bolt';
-import { parseThreadKey, threadKey, type ModalSpec, type ModalSubmit, type ThreadRef } from '../../core/conversation/chat-platform.ts';
+import {
+  parseThreadKey,
+  threadKey,
+  type ModalSpec,
+  type ModalSubmit,
+  type ThreadRef,
+} from '../../core/conversation/chat-platform.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { ACTION_PREFIX } from './reply-to-blocks.ts';
 import { slackUser } from './slack-incoming.ts';
@@ -20,7 +26,9 @@ interface ModalMetadata {
 export function modalView(spec: ModalSpec, thread: ThreadRef): types.ModalView {
   const metadata = JSON.stringify({ v: spec.value, t: threadKey(thread) } satisfies ModalMetadata);
   if (metadata.length > SLACK_LIMITS.privateMetadata) {
-    throw new PlatformError('platform_failed', 'The dialog payload is too large for Slack', { detail: { modal: spec.id } });
+    throw new PlatformError('platform_failed', 'The dialog payload is too large for Slack', {
+      detail: { modal: spec.id },
+    });
   }
   const blocks: types.InputBlock[] = spec.fields.map((field) => {
     if (field.value.length > SLACK_LIMITS.inputValue) {
@@ -28,10 +36,17 @@ export function modalView(spec: ModalSpec, thread: ThreadRef): types.ModalView {
       throw new PlatformError(
         'platform_failed',
         `"${field.label}" is ${field.value.length} characters; a Slack dialog holds at most ${SLACK_LIMITS.inputValue}`,
-        { hint: 'Reply in the thread with the corrected text instead.', detail: { modal: spec.id, field: field.id } },
+        {
+          hint: 'Reply in the thread with the corrected text instead.',
+          detail: { modal: spec.id, field: field.id },
+        },
       );
     }
-    const element: types.PlainTextInput = { type: 'plain_text_input', action_id: field.id, multiline: field.multiline };
+    const element: types.PlainTextInput = {
+      type: 'plain_text_input',
+      action_id: field.id,
+      multiline: field.multiline,
+    };
     if (field.value) element.initial_value = field.value;
     return {
       type: 'input',

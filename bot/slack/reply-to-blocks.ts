@@ -63,7 +63,8 @@ function blockChars(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((n: number, v) => n + blockChars(v), 0);
   if (value && typeof value === 'object') {
     let n = 0;
-    for (const [key, v] of Object.entries(value)) n += key === 'text' && typeof v === 'string' ? v.length : blockChars(v);
+    for (const [key, v] of Object.entries(value))
+      n += key === 'text' && typeof v === 'string' ? v.length : blockChars(v);
     return n;
   }
   return 0;
@@ -84,7 +85,10 @@ function codeSections(code: string, preEscaped = false): Entry[] {
 }
 
 function contextEntry(mrkdwn: string): Entry {
-  return entry({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(mrkdwn, SLACK_LIMITS.textObject) }] });
+  return entry({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: truncate(mrkdwn, SLACK_LIMITS.textObject) }],
+  });
 }
 
 function textSections(text: string): Entry[] {
@@ -109,7 +113,9 @@ function actionBlocks(buttons: Button[]): Entry[] {
   });
   const blocks: Entry[] = [];
   for (let i = 0; i < elements.length; i += SLACK_LIMITS.actionsElements) {
-    blocks.push(entry({ type: 'actions', elements: elements.slice(i, i + SLACK_LIMITS.actionsElements) }, true));
+    blocks.push(
+      entry({ type: 'actions', elements: elements.slice(i, i + SLACK_LIMITS.actionsElements) }, true),
+    );
   }
   return blocks;
 }
@@ -174,7 +180,10 @@ export function replyToBlocks(reply: Reply, options: ReplyToBlocksOptions): Slac
       case 'table': {
         if (part.title) entries.push(entry(section(`*${escapeMrkdwn(part.title)}*`)));
         const useBlock =
-          options.tableBlocks !== false && !tableBlockUsed && options.tables.tableBlock && fitsTableBlock(part.result, part.previewRows);
+          options.tableBlocks !== false &&
+          !tableBlockUsed &&
+          options.tables.tableBlock &&
+          fitsTableBlock(part.result, part.previewRows);
         const native = useBlock ? options.tables.tableBlock?.(part.result, part.previewRows) : undefined;
         // Slack accepts one table block per message; later tables fall back to text.
         if (native) tableBlockUsed = true;

@@ -78,11 +78,15 @@ export function toPlatformError(method: string, error: unknown): PlatformError {
   }
   if (e.code === SlackErrorCode.HTTPError) {
     detail.status = e.statusCode;
-    return new PlatformError('platform_failed', `Slack answered ${method} with HTTP ${String(e.statusCode)}`, {
-      cause: error,
-      hint: 'Slack may be having trouble; try again shortly.',
-      detail,
-    });
+    return new PlatformError(
+      'platform_failed',
+      `Slack answered ${method} with HTTP ${String(e.statusCode)}`,
+      {
+        cause: error,
+        hint: 'Slack may be having trouble; try again shortly.',
+        detail,
+      },
+    );
   }
   if (e.code === SlackErrorCode.RequestError) {
     return new PlatformError('platform_failed', `Could not reach Slack for ${method}`, {

@@ -18,14 +18,23 @@ export interface SlackAssistantOptions {
 
 /** How the assistant hands an accepted message to the adapter: `prepare` runs after the ack, before the handler. */
 export interface AssistantDelivery {
-  deliver(event: SlackMessageEvent, team: string, botUserId: string | undefined, prepare: () => Promise<void>): void;
+  deliver(
+    event: SlackMessageEvent,
+    team: string,
+    botUserId: string | undefined,
+    prepare: () => Promise<void>,
+  ): void;
 }
 
 const TITLE_CHARS = 60;
 const MAX_TITLED_THREADS = 5000;
 
 /** Registers Bolt's Assistant middleware on `app`, delivering user messages through `delivery`. */
-export function registerSlackAssistant(app: App, options: SlackAssistantOptions, delivery: AssistantDelivery): void {
+export function registerSlackAssistant(
+  app: App,
+  options: SlackAssistantOptions,
+  delivery: AssistantDelivery,
+): void {
   const titled = new Set<string>();
   const assistant = new Assistant({
     // Bolt's default store keeps thread context in message metadata (conversations.replies + chat.update on every

@@ -2,7 +2,12 @@
  * Pure mapping from Slack payloads (Events API messages, block_actions) to the neutral contract:
  * which messages count as addressed to the bot, their normalised ThreadRef/UserRef, and the text without the mention.
  */
-import type { ButtonClick, IncomingMessage, ThreadRef, UserRef } from '../../core/conversation/chat-platform.ts';
+import type {
+  ButtonClick,
+  IncomingMessage,
+  ThreadRef,
+  UserRef,
+} from '../../core/conversation/chat-platform.ts';
 import { actionFromId } from './reply-to-blocks.ts';
 
 /** The fields of a Slack message / app_mention event the adapter reads. */
@@ -21,10 +26,7 @@ export interface SlackMessageEvent {
 
 /** Why a message event is or is not for the bot. */
 export type MessageRoute =
-  | { kind: 'mention' }
-  | { kind: 'dm' }
-  | { kind: 'thread_reply' }
-  | { kind: 'ignore'; reason: string };
+  { kind: 'mention' } | { kind: 'dm' } | { kind: 'thread_reply' } | { kind: 'ignore'; reason: string };
 
 /** Subtypes a person's message can carry and still be a question (a message with a file attached). */
 const USER_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
@@ -43,8 +45,13 @@ export function slackUser(team: string, user: string, displayName?: string): Use
 
 /** Removes the bot's own mention (`<@U123>` or `<@U123|name>`) and tidies the whitespace it leaves. */
 export function stripMention(text: string, botUserId: string | undefined): string {
-  const pattern = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, 'g') : /^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>/;
-  return text.replace(pattern, ' ').replace(/[ \t]{2,}/g, ' ').trim();
+  const pattern = botUserId
+    ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, 'g')
+    : /^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>/;
+  return text
+    .replace(pattern, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
 }
 
 /**
@@ -53,19 +60,26 @@ export function stripMention(text: string, botUserId: string | undefined): strin
  */
 export function routeMessage(event: SlackMessageEvent, botUserId: string | undefined): MessageRoute {
   if (event.bot_id) return { kind: 'ignore', reason: 'from a bot' };
-  if (event.subtype && !USER_SUBTYPES.has(event.subtype)) return { kind: 'ignore', reason: `subtype ${event.subtype}` };
+  if (event.subtype && !USER_SUBTYPES.has(event.subtype))
+    return { kind: 'ignore', reason: `subtype ${event.subtype}` };
   if (!event.user) return { kind: 'ignore', reason: 'no user' };
   if (botUserId && event.user === botUserId) return { kind: 'ignore', reason: 'own message' };
   if (event.type === 'app_mention') return { kind: 'mention' };
   if (event.channel_type === 'im') return { kind: 'dm' };
   // A channel message that mentions the bot also arrives as app_mention; answering both would answer twice.
-  if (botUserId && event.text?.includes(`<@${botUserId}`)) return { kind: 'ignore', reason: 'handled as app_mention' };
+  if (botUserId && event.text?.includes(`<@${botUserId}`))
+    return { kind: 'ignore', reason: 'handled as app_mention' };
   if (event.thread_ts && event.thread_ts !== event.ts) return { kind: 'thread_reply' };
   return { kind: 'ignore', reason: 'not in a thread' };
 }
 
 /** Builds the IncomingMessage for a message event that is for the bot. */
-export function incomingFromEvent(event: SlackMessageEvent, team: string, botUserId: string | undefined, receivedAt: Date): IncomingMessage {
+export function incomingFromEvent(
+  event: SlackMessageEvent,
+  team: string,
+  botUserId: string | undefined,
+  receivedAt: Date,
+): IncomingMessage {
   return {
     id: event.ts,
     thread: slackThread(team, event.channel, event.ts, event.thread_ts),

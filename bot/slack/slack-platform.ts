@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel, type Logger, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type webApi } from '@slack/bolt';
 import type {
   ChatPlatform,
   FileAttachment,
@@ -97,6 +97,7 @@ export class SlackPlatform implements ChatPlatform {
   private readonly tables: SlackTableRenderers;
   private readonly now: () => Date;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly receiver: HTTPReceiver | SocketModeReceiver;
   private handlers: PlatformHandlers | undefined;
   private server: Server | undefined;
 
@@ -106,7 +107,9 @@ export class SlackPlatform implements ChatPlatform {
     const problems: string[] = [];
     if (!options.botToken) problems.push('SLACK_BOT_TOKEN is required for Slack (the bot token, xoxb-…)');
     if (this.mode === 'http' && !options.signingSecret) {
-      problems.push('SLACK_SIGNING_SECRET is required for Slack HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode)');
+      problems.push(
+        'SLACK_SIGNING_SECRET is required for Slack HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode)',
+      );
     }
     if (this.mode === 'socket' && !options.appToken) {
       problems.push('SLACK_APP_TOKEN (xapp-…, with connections:write) is required for Slack Socket Mode');
@@ -119,26 +122,37 @@ export class SlackPlatform implements ChatPlatform {
     const clientOptions: webApi.WebClientOptions = {};
     if (options.apiUrl) clientOptions.slackApiUrl = options.apiUrl;
     if (options.retryConfig) clientOptions.retryConfig = options.retryConfig;
-    if (options.rejectRateLimitedCalls !== undefined) clientOptions.rejectRateLimitedCalls = options.rejectRateLimitedCalls;
+    if (options.rejectRateLimitedCalls !== undefined)
+      clientOptions.rejectRateLimitedCalls = options.rejectRateLimitedCalls;
+    const logLevel = options.logLevel ?? LogLevel.INFO;
+    const logging = { ...(options.logger ? { logger: options.logger } : {}), logLevel };
+    // The receiver is the one seam between transports; holding it lets stop() wait for the socket to close.
+    this.receiver =
+      this.mode === 'socket'
+        ? new SocketModeReceiver({
+            appToken: options.appToken as string,
+            installerOptions: { clientOptions },
+            ...logging,
+          })
+        : new HTTPReceiver({
+            signingSecret: options.signingSecret as string,
+            endpoints: options.path ?? DEFAULT_PATH,
+            processBeforeResponse: options.processBeforeResponse ?? false,
+            ...logging,
+          });
     this.app = new App({
       token: options.botToken,
+      receiver: this.receiver,
       // No I/O in the constructor: auth.test runs in start(), where its failure can be reported properly.
       deferInitialization: true,
       clientOptions,
-      ...(options.logger ? { logger: options.logger } : {}),
-      logLevel: options.logLevel ?? LogLevel.INFO,
-      ...(this.mode === 'socket'
-        ? { socketMode: true, appToken: options.appToken }
-        : {
-            signingSecret: options.signingSecret,
-            endpoints: options.path ?? DEFAULT_PATH,
-            processBeforeResponse: options.processBeforeResponse ?? false,
-          }),
+      ...logging,
     });
     this.registerListeners();
     if (options.assistant) {
       registerSlackAssistant(this.app, options.assistant, {
-        deliver: (event, team, botUserId, prepare) => this.acceptMessage(event, team, botUserId, 'dm', prepare),
+        deliver: (event, team, botUserId, prepare) =>
+          this.acceptMessage(event, team, botUserId, 'dm', prepare),
       });
     }
   }
@@ -153,7 +167,11 @@ export class SlackPlatform implements ChatPlatform {
     const address = this.server?.address() as AddressInfo | null | undefined;
     if (!address) return undefined;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return { host: address.address, port: address.port, url: `http://${host}:${address.port}${this.options.path ?? DEFAULT_PATH}` };
+    return {
+      host: address.address,
+      port: address.port,
+      url: `http://${host}:${address.port}${this.options.path ?? DEFAULT_PATH}`,
+    };
   }
 
   async start(handlers: PlatformHandlers): Promise<void> {
@@ -164,7 +182,9 @@ export class SlackPlatform implements ChatPlatform {
       throw toPlatformError('auth.test', error);
     }
     if (this.mode === 'http') {
-      const listen = this.options.host ? { port: this.options.port ?? 3000, host: this.options.host } : this.options.port ?? 3000;
+      const listen = this.options.host
+        ? { port: this.options.port ?? 3000, host: this.options.host }
+        : (this.options.port ?? 3000);
       this.server = (await this.app.start(listen)) as Server;
     } else {
       try {
@@ -176,7 +196,8 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   async stop(): Promise<void> {
-    await this.app.stop();
+    if (this.receiver instanceof SocketModeReceiver) await this.receiver.client.disconnect();
+    else if (this.server) await this.app.stop();
     this.server = undefined;
     await this.idle();
   }
@@ -236,25 +257,45 @@ export class SlackPlatform implements ChatPlatform {
   async openModal(trigger: unknown, modal: ModalSpec): Promise<void> {
     const t = trigger as Partial<SlackModalTrigger> | undefined;
     if (!t || typeof t.triggerId !== 'string' || !t.thread) {
-      throw new PlatformError('platform_failed', 'openModal needs the trigger of a Slack button click (ButtonClick.trigger)');
+      throw new PlatformError(
+        'platform_failed',
+        'openModal needs the trigger of a Slack button click (ButtonClick.trigger)',
+      );
     }
     const view = modalView(modal, t.thread);
-    await this.call('views.open', () => this.app.client.views.open({ trigger_id: t.triggerId as string, view }));
+    await this.call('views.open', () =>
+      this.app.client.views.open({ trigger_id: t.triggerId as string, view }),
+    );
   }
 
   // ---- incoming ----
 
   private registerListeners(): void {
     this.app.event('app_mention', async ({ event, body, context }) => {
-      this.onMessageEvent(event as unknown as SlackMessageEvent, body.team_id, context.teamId, context.botUserId, context.retryNum);
+      this.onMessageEvent(
+        event as unknown as SlackMessageEvent,
+        body.team_id,
+        context.teamId,
+        context.botUserId,
+        context.retryNum,
+      );
     });
     this.app.message(async ({ message, body, context }) => {
-      this.onMessageEvent(message as unknown as SlackMessageEvent, body.team_id, context.teamId, context.botUserId, context.retryNum);
+      this.onMessageEvent(
+        message as unknown as SlackMessageEvent,
+        body.team_id,
+        context.teamId,
+        context.botUserId,
+        context.retryNum,
+      );
     });
     this.app.action(/^threadql:/, async ({ ack, body, action }) => {
       await ack();
       if (body.type !== 'block_actions') return;
-      const click = buttonClickFromAction(body as unknown as BlockActionsBody, action as unknown as ButtonAction);
+      const click = buttonClickFromAction(
+        body as unknown as BlockActionsBody,
+        action as unknown as ButtonAction,
+      );
       if (click) this.track('button', (h) => h.onButton(click));
     });
     this.app.view({ callback_id: /^threadql:/, type: 'view_submission' }, async ({ ack, body }) => {
@@ -352,7 +393,9 @@ export class SlackPlatform implements ChatPlatform {
       .then(() => work(handlers))
       .catch((error: unknown) => {
         // The adapter keeps serving: a failed turn is the handler's to report in its thread; here it is logged.
-        this.logger.error(`threadql: ${label} handling failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.error(
+          `threadql: ${label} handling failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       })
       .finally(() => this.inflight.delete(task));
     this.inflight.add(task);

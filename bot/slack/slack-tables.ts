@@ -13,7 +13,12 @@ export function slackTableRenderers(width: number): SlackTableRenderers {
   return {
     textTable(result, previewRows) {
       // Leave room for the fences so one table chunk normally fits one section block.
-      const t = renderTextTable(result, { maxWidth: width, maxRows: previewRows, escape: 'slack', maxChars: SLACK_LIMITS.textObject * 4 });
+      const t = renderTextTable(result, {
+        maxWidth: width,
+        maxRows: previewRows,
+        escape: 'slack',
+        maxChars: SLACK_LIMITS.textObject * 4,
+      });
       return { table: t.table, caption: t.caption };
     },
     tableBlock(result, previewRows) {

@@ -5,9 +5,7 @@
 import { escapeMrkdwn } from './slack-text.ts';
 
 export type SlashCommand =
-  | { kind: 'ask'; question: string }
-  | { kind: 'schema'; table?: string }
-  | { kind: 'help'; unknown?: string };
+  { kind: 'ask'; question: string } | { kind: 'schema'; table?: string } | { kind: 'help'; unknown?: string };
 
 /** Parses the text after `/threadql`; a text that starts with no known word is a question. */
 export function parseSlashCommand(text: string): SlashCommand {
@@ -36,13 +34,17 @@ export function commandQuestion(command: Exclude<SlashCommand, { kind: 'help' }>
 /** The root message the adapter posts in the channel to start the command's thread. */
 export function commandRootText(command: Exclude<SlashCommand, { kind: 'help' }>, userId: string): string {
   if (command.kind === 'ask') return `<@${userId}> asked: ${escapeMrkdwn(command.question)}`;
-  return command.table ? `<@${userId}> asked for the schema around \`${escapeMrkdwn(command.table)}\`` : `<@${userId}> asked for the schema`;
+  return command.table
+    ? `<@${userId}> asked for the schema around \`${escapeMrkdwn(command.table)}\``
+    : `<@${userId}> asked for the schema`;
 }
 
 /** Usage text for `/threadql help`, shown only to the user who asked. */
 export function slashHelpText(commandName: string, problem?: string): string {
   const lines = [
-    problem ? `:information_source: ${problem}.` : '*threadql* turns questions into SQL you confirm before it runs.',
+    problem
+      ? `:information_source: ${problem}.`
+      : '*threadql* turns questions into SQL you confirm before it runs.',
     `• \`${commandName} ask <question>\`: start a thread with a question (same as mentioning the bot)`,
     `• \`${commandName} schema [table]\`: show the schema (around one table) as an ER diagram`,
     `• \`${commandName} help\`: this help`,

@@ -54,7 +54,12 @@ function decodeArgs(contentType: string, raw: Buffer): Record<string, unknown> {
   return args;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -119,7 +124,7 @@ export class FakeSlackApi {
   }
 
   /** A response_url for a slash command payload, answered and recorded by this fake. */
-  responseUrl(id = randomUUID()): string {
+  responseUrl(id: string = randomUUID()): string {
     return `http://127.0.0.1:${this.port}/response/${id}`;
   }
 
@@ -137,7 +142,9 @@ export class FakeSlackApi {
     const deadline = Date.now() + timeoutMs;
     while (this.callsOf(method).length < count) {
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${count} ${method} call(s); saw ${this.callsOf(method).length}`);
+        throw new Error(
+          `timed out waiting for ${count} ${method} call(s); saw ${this.callsOf(method).length}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -152,22 +159,33 @@ export class FakeSlackApi {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const raw = await readBody(req);
-    if (url.pathname.startsWith('/upload/')) return this.receiveUpload(url.pathname.slice('/upload/'.length), req, raw, res);
+    if (url.pathname.startsWith('/upload/'))
+      return this.receiveUpload(url.pathname.slice('/upload/'.length), req, raw, res);
     if (url.pathname.startsWith('/response/')) {
-      this.responses.push({ id: url.pathname.slice('/response/'.length), body: JSON.parse(raw.toString('utf8') || '{}') });
+      this.responses.push({
+        id: url.pathname.slice('/response/'.length),
+        body: JSON.parse(raw.toString('utf8') || '{}'),
+      });
       return send(res, 200, { ok: true });
     }
     if (!url.pathname.startsWith('/api/')) return send(res, 404, { ok: false, error: 'unknown_path' });
     const method = url.pathname.slice('/api/'.length);
     const args = decodeArgs(req.headers['content-type'] ?? '', raw);
     const auth = req.headers.authorization;
-    const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : (args.token as string | undefined);
+    const token = auth?.startsWith('Bearer ')
+      ? auth.slice('Bearer '.length)
+      : (args.token as string | undefined);
     this.calls.push({ method, args, token });
 
     const injected = this.errors.get(method)?.shift();
     if (injected) {
       if (injected.retryAfter !== undefined) {
-        return send(res, 429, { ok: false, error: injected.error }, { 'retry-after': String(injected.retryAfter) });
+        return send(
+          res,
+          429,
+          { ok: false, error: injected.error },
+          { 'retry-after': String(injected.retryAfter) },
+        );
       }
       return send(res, 200, { ok: false, error: injected.error });
     }
@@ -188,7 +206,12 @@ export class FakeSlackApi {
         };
       case 'chat.postMessage': {
         const ts = this.nextTs();
-        return { ok: true, channel: args.channel, ts, message: { type: 'message', text: args.text, ts, bot_id: FAKE_BOT_ID } };
+        return {
+          ok: true,
+          channel: args.channel,
+          ts,
+          message: { type: 'message', text: args.text, ts, bot_id: FAKE_BOT_ID },
+        };
       }
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
@@ -211,7 +234,10 @@ export class FakeSlackApi {
       case 'apps.connections.open':
         return { ok: true, url: `ws://127.0.0.1:${this.port}/socket` };
       case 'users.info':
-        return { ok: true, user: { id: args.user, name: String(args.user).toLowerCase(), real_name: `User ${args.user}` } };
+        return {
+          ok: true,
+          user: { id: args.user, name: String(args.user).toLowerCase(), real_name: `User ${args.user}` },
+        };
       case 'conversations.replies':
         return { ok: true, messages: [], has_more: false };
       case 'assistant.threads.setStatus':
@@ -224,7 +250,12 @@ export class FakeSlackApi {
   }
 
   /** The external upload URL: a multipart POST whose field `body` carries the bytes, as the real client sends it. */
-  private async receiveUpload(fileId: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+  private async receiveUpload(
+    fileId: string,
+    req: IncomingMessage,
+    raw: Buffer,
+    res: ServerResponse,
+  ): Promise<void> {
     const filename = this.pendingUploads.get(fileId);
     if (!filename) return send(res, 404, { ok: false, error: 'unknown_upload' });
     const form = await new Request('http://127.0.0.1/', {
@@ -251,7 +282,14 @@ export class FakeSlackApi {
       this.ackWaiters.get(msg.envelope_id)?.(msg.payload);
       this.ackWaiters.delete(msg.envelope_id);
     });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake', approximate_connection_time: 3600 }, connection_info: { app_id: 'A0FAKE' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake', approximate_connection_time: 3600 },
+        connection_info: { app_id: 'A0FAKE' },
+      }),
+    );
   }
 
   /** True once a Socket Mode client is connected (and has been sent hello). */
@@ -263,7 +301,11 @@ export class FakeSlackApi {
    * Sends one Socket Mode envelope (`events_api`, `interactive`, `slash_commands`) to every connected client and
    * resolves with the ack's response payload once the client acknowledges it.
    */
-  sendEnvelope(type: 'events_api' | 'interactive' | 'slash_commands', payload: unknown, retryAttempt = 0): Promise<unknown> {
+  sendEnvelope(
+    type: 'events_api' | 'interactive' | 'slash_commands',
+    payload: unknown,
+    retryAttempt = 0,
+  ): Promise<unknown> {
     const envelopeId = randomUUID();
     const acked = new Promise<unknown>((resolve) => this.ackWaiters.set(envelopeId, resolve));
     const envelope = {
@@ -296,7 +338,12 @@ export function slackSignature(secret: string, timestamp: number, body: string):
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-async function signedPost(url: string, body: string, contentType: string, options: SignedRequestOptions): Promise<Response> {
+async function signedPost(
+  url: string,
+  body: string,
+  contentType: string,
+  options: SignedRequestOptions,
+): Promise<Response> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': contentType,
@@ -311,7 +358,10 @@ async function signedPost(url: string, body: string, contentType: string, option
 }
 
 /** Wraps an event in the Events API envelope (event_callback) Slack posts. */
-export function eventCallback(event: Record<string, unknown>, eventId = `Ev${randomUUID().slice(0, 10).toUpperCase()}`): Record<string, unknown> {
+export function eventCallback(
+  event: Record<string, unknown>,
+  eventId = `Ev${randomUUID().slice(0, 10).toUpperCase()}`,
+): Record<string, unknown> {
   return {
     token: 'verification-token-unused',
     team_id: FAKE_TEAM_ID,
@@ -320,21 +370,45 @@ export function eventCallback(event: Record<string, unknown>, eventId = `Ev${ran
     type: 'event_callback',
     event_id: eventId,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ team_id: FAKE_TEAM_ID, user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { team_id: FAKE_TEAM_ID, user_id: FAKE_BOT_USER_ID, is_bot: true, is_enterprise_install: false },
+    ],
   };
 }
 
 /** POSTs an Events API body (JSON) to the receiver, signed. */
-export function postEvent(url: string, body: Record<string, unknown>, options: SignedRequestOptions): Promise<Response> {
+export function postEvent(
+  url: string,
+  body: Record<string, unknown>,
+  options: SignedRequestOptions,
+): Promise<Response> {
   return signedPost(url, JSON.stringify(body), 'application/json', options);
 }
 
 /** POSTs an interactivity payload (block_actions, view_submission) as the form field `payload`, signed. */
-export function postInteraction(url: string, payload: Record<string, unknown>, options: SignedRequestOptions): Promise<Response> {
-  return signedPost(url, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded', options);
+export function postInteraction(
+  url: string,
+  payload: Record<string, unknown>,
+  options: SignedRequestOptions,
+): Promise<Response> {
+  return signedPost(
+    url,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+    options,
+  );
 }
 
 /** POSTs a slash command (form-encoded fields), signed. */
-export function postSlashCommand(url: string, fields: Record<string, string>, options: SignedRequestOptions): Promise<Response> {
-  return signedPost(url, new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', options);
+export function postSlashCommand(
+  url: string,
+  fields: Record<string, string>,
+  options: SignedRequestOptions,
+): Promise<Response> {
+  return signedPost(
+    url,
+    new URLSearchParams(fields).toString(),
+    'application/x-www-form-urlencoded',
+    options,
+  );
 }

@@ -9,7 +9,13 @@ const tables = slackTableRenderers(80);
 interface AnyBlockJson {
   type: string;
   text?: { text: string };
-  elements?: { type: string; action_id?: string; value?: string; style?: string; text: string | { text: string } }[];
+  elements?: {
+    type: string;
+    action_id?: string;
+    value?: string;
+    style?: string;
+    text: string | { text: string };
+  }[];
   rows?: unknown[][];
 }
 
@@ -20,7 +26,11 @@ function blocksOf(reply: Reply, tableBlocks = true) {
 
 function result(rows: number, cols: number): QueryResult {
   return {
-    columns: Array.from({ length: cols }, (_, c) => ({ name: `col${c}`, type: 'int', kind: 'number' as const })),
+    columns: Array.from({ length: cols }, (_, c) => ({
+      name: `col${c}`,
+      type: 'int',
+      kind: 'number' as const,
+    })),
     rows: Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => r * cols + c)),
     rowCount: rows,
     truncated: false,
@@ -30,15 +40,26 @@ function result(rows: number, cols: number): QueryResult {
 
 describe('replyToBlocks', () => {
   it('escapes &, < and > in text and turns **bold** into mrkdwn bold', () => {
-    const { blocks, text } = blocksOf({ parts: [{ type: 'text', text: 'a < b && **c** > d' }], fallback: 'fallback text' });
-    expect(blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'a &lt; b &amp;&amp; *c* &gt; d' } }]);
+    const { blocks, text } = blocksOf({
+      parts: [{ type: 'text', text: 'a < b && **c** > d' }],
+      fallback: 'fallback text',
+    });
+    expect(blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: 'a &lt; b &amp;&amp; *c* &gt; d' } },
+    ]);
     expect(text).toBe('fallback text');
   });
 
   it('splits long SQL over several fenced sections, each under 3,000 characters', () => {
-    const sql = Array.from({ length: 400 }, (_, i) => `SELECT ${i} AS n FROM orders o WHERE o.total > ${i} -- line ${i}`).join('\n');
+    const sql = Array.from(
+      { length: 400 },
+      (_, i) => `SELECT ${i} AS n FROM orders o WHERE o.total > ${i} -- line ${i}`,
+    ).join('\n');
     expect(sql.length).toBeGreaterThan(9000);
-    const { blocks, truncated } = blocksOf({ parts: [{ type: 'code', code: sql, language: 'sql' }], fallback: 'sql' });
+    const { blocks, truncated } = blocksOf({
+      parts: [{ type: 'code', code: sql, language: 'sql' }],
+      fallback: 'sql',
+    });
     expect(truncated).toBe(false);
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     for (const b of blocks) {
@@ -56,8 +77,14 @@ describe('replyToBlocks', () => {
   });
 
   it('keeps the buttons and notes the cut when content exceeds 50 blocks', () => {
-    const parts: Reply['parts'] = Array.from({ length: 80 }, (_, i) => ({ type: 'text' as const, text: `paragraph ${i}` }));
-    parts.push({ type: 'buttons', buttons: [{ action: 'run', label: 'Run', style: 'primary', value: 'tok1' }] });
+    const parts: Reply['parts'] = Array.from({ length: 80 }, (_, i) => ({
+      type: 'text' as const,
+      text: `paragraph ${i}`,
+    }));
+    parts.push({
+      type: 'buttons',
+      buttons: [{ action: 'run', label: 'Run', style: 'primary', value: 'tok1' }],
+    });
     const { blocks, truncated } = blocksOf({ parts, fallback: 'long' });
     expect(truncated).toBe(true);
     expect(blocks.length).toBeLessThanOrEqual(50);
@@ -67,7 +94,10 @@ describe('replyToBlocks', () => {
   });
 
   it('stays under 40,000 characters in total', () => {
-    const parts: Reply['parts'] = Array.from({ length: 20 }, () => ({ type: 'text' as const, text: 'x'.repeat(2900) }));
+    const parts: Reply['parts'] = Array.from({ length: 20 }, () => ({
+      type: 'text' as const,
+      text: 'x'.repeat(2900),
+    }));
     const { blocks, truncated } = blocksOf({ parts, fallback: 'big' });
     const chars = blocks.reduce((n, b) => n + (b.text?.text.length ?? JSON.stringify(b).length), 0);
     expect(truncated).toBe(true);
@@ -120,7 +150,10 @@ describe('replyToBlocks', () => {
   });
 
   it('uses the text table when table blocks are off', () => {
-    const { blocks } = blocksOf({ parts: [{ type: 'table', result: result(3, 2), previewRows: 20 }], fallback: 't' }, false);
+    const { blocks } = blocksOf(
+      { parts: [{ type: 'table', result: result(3, 2), previewRows: 20 }], fallback: 't' },
+      false,
+    );
     expect(blocks[0]!.text!.text).toMatch(/^```\ncol0/);
   });
 
@@ -135,7 +168,9 @@ describe('replyToBlocks', () => {
       ],
       fallback: 'result',
     });
-    expect(blocks).toEqual([{ type: 'context', elements: [{ type: 'mrkdwn', text: 'shop · 12 rows · 40 ms' }] }]);
+    expect(blocks).toEqual([
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'shop · 12 rows · 40 ms' }] },
+    ]);
     expect(files.map((f) => [f.filename, f.altText])).toEqual([
       ['chart.png', 'weekly signups'],
       ['result.csv', undefined],

@@ -3,7 +3,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { LogLevel } from '@slack/bolt';
 import { threadKey, type ThreadRef } from '../../core/conversation/chat-platform.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { redisOnce } from '../../bot/slack/event-dedupe.ts';
@@ -18,6 +17,7 @@ import {
 } from '../fakes/fake-slack-api.ts';
 import { services } from '../support/services.ts';
 import {
+  CapturingLogger,
   RecordingHandlers,
   appMention,
   blockActions,
@@ -32,6 +32,7 @@ const SECRET = 'test-signing-secret-http';
 const sign = { signingSecret: SECRET };
 const fake = new FakeSlackApi();
 const handlers = new RecordingHandlers();
+const logger = new CapturingLogger();
 const active = new Set<string>();
 let redis: Redis;
 let platform: SlackPlatform;
@@ -56,7 +57,7 @@ beforeAll(async () => {
     retryConfig: { retries: 0 },
     isActiveThread: async (t) => active.has(threadKey(t)),
     once: redisOnce(redis, { prefix: `threadql:test:slack-http:${randomUUID()}:`, ttlSeconds: 600 }),
-    logLevel: LogLevel.ERROR,
+    logger,
   });
   await platform.start(handlers);
   url = platform.httpAddress!.url;
@@ -74,9 +75,15 @@ beforeEach(() => {
   fake.reset();
 });
 
-async function deliver(event: Record<string, unknown>, options: { retryNum?: number; eventId?: string } = {}) {
+async function deliver(
+  event: Record<string, unknown>,
+  options: { retryNum?: number; eventId?: string } = {},
+) {
   const body = eventCallback(event, options.eventId);
-  const res = await postEvent(url, body, { ...sign, ...(options.retryNum ? { retryNum: options.retryNum } : {}) });
+  const res = await postEvent(url, body, {
+    ...sign,
+    ...(options.retryNum ? { retryNum: options.retryNum } : {}),
+  });
   await platform.idle();
   return { res, body };
 }
@@ -177,12 +184,17 @@ describe('SlackPlatform over HTTP: triggers', () => {
     await deliver(appMention('first'));
     await deliver(appMention('second'));
     expect(handlers.messages.map((m) => m.text)).toEqual(['first', 'second']);
+    expect(logger.errors.some((e) => e.includes('handler exploded'))).toBe(true);
   });
 });
 
 describe('SlackPlatform over HTTP: /threadql', () => {
   it('ask: posts a root message in the channel and delivers the question in its thread', async () => {
-    const res = await postSlashCommand(url, slashCommand('ask top 5 products by revenue', fake.responseUrl()), sign);
+    const res = await postSlashCommand(
+      url,
+      slashCommand('ask top 5 products by revenue', fake.responseUrl()),
+      sign,
+    );
     await platform.idle();
     expect(res.status).toBe(200);
     const [root] = fake.callsOf('chat.postMessage');
@@ -227,7 +239,10 @@ describe('SlackPlatform over HTTP: replies', () => {
   const t = thread('C0GROWTH', '1699999999.000100');
 
   it('posts a confirm card as Block Kit in the thread, long SQL split under 3,000 chars per block', async () => {
-    const sql = Array.from({ length: 300 }, (_, i) => `  SUM(CASE WHEN week = ${i} THEN amount END) AS w${i},`).join('\n');
+    const sql = Array.from(
+      { length: 300 },
+      (_, i) => `  SUM(CASE WHEN week = ${i} THEN amount END) AS w${i},`,
+    ).join('\n');
     const posted = await platform.post(t, {
       fallback: 'Confirm: weekly signups',
       parts: [
@@ -250,25 +265,52 @@ describe('SlackPlatform over HTTP: replies', () => {
     expect(call!.args.channel).toBe('C0GROWTH');
     expect(call!.args.thread_ts).toBe(t.thread);
     expect(call!.args.text).toBe('Confirm: weekly signups');
-    const blocks = call!.args.blocks as { type: string; text?: { text: string }; elements?: { action_id: string }[] }[];
+    const blocks = call!.args.blocks as {
+      type: string;
+      text?: { text: string };
+      elements?: { action_id: string }[];
+    }[];
     expect(blocks.length).toBeLessThanOrEqual(50);
-    expect(blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: 'Counts signups per week &amp; country &lt;this quarter&gt;' } });
+    expect(blocks[0]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 'Counts signups per week &amp; country &lt;this quarter&gt;' },
+    });
     const code = blocks.filter((b) => b.text?.text.startsWith('```'));
     expect(code.length).toBeGreaterThan(1);
     for (const b of code) expect(b.text!.text.length).toBeLessThanOrEqual(3000);
-    expect(blocks.at(-1)!.elements!.map((e) => e.action_id)).toEqual(['threadql:run', 'threadql:edit', 'threadql:cancel']);
+    expect(blocks.at(-1)!.elements!.map((e) => e.action_id)).toEqual([
+      'threadql:run',
+      'threadql:edit',
+      'threadql:cancel',
+    ]);
   });
 
   it('updates a posted message in place with chat.update', async () => {
-    await platform.update({ thread: t, messageId: '1700000000.000777' }, { fallback: 'Reading schema…', parts: [{ type: 'text', text: 'Reading schema…' }] });
+    await platform.update(
+      { thread: t, messageId: '1700000000.000777' },
+      { fallback: 'Reading schema…', parts: [{ type: 'text', text: 'Reading schema…' }] },
+    );
     const [call] = fake.callsOf('chat.update');
-    expect(call!.args).toMatchObject({ channel: 'C0GROWTH', ts: '1700000000.000777', text: 'Reading schema…' });
+    expect(call!.args).toMatchObject({
+      channel: 'C0GROWTH',
+      ts: '1700000000.000777',
+      text: 'Reading schema…',
+    });
   });
 
   it('posts an ephemeral message to one user in the thread', async () => {
-    await platform.postEphemeral(t, { platform: 'slack', workspace: FAKE_TEAM_ID, user: 'U0BOB' }, 'You cannot approve your own change.');
+    await platform.postEphemeral(
+      t,
+      { platform: 'slack', workspace: FAKE_TEAM_ID, user: 'U0BOB' },
+      'You cannot approve your own change.',
+    );
     const [call] = fake.callsOf('chat.postEphemeral');
-    expect(call!.args).toMatchObject({ channel: 'C0GROWTH', user: 'U0BOB', thread_ts: t.thread, text: 'You cannot approve your own change.' });
+    expect(call!.args).toMatchObject({
+      channel: 'C0GROWTH',
+      user: 'U0BOB',
+      thread_ts: t.thread,
+      text: 'You cannot approve your own change.',
+    });
   });
 
   it('uploads an image and a file into the thread with the three-step upload', async () => {
@@ -278,7 +320,11 @@ describe('SlackPlatform over HTTP: replies', () => {
       fallback: 'result',
       parts: [
         { type: 'context', text: '2 rows' },
-        { type: 'image', image: { filename: 'chart.png', mimeType: 'image/png', data: png, title: 'Signups' }, alt: 'line chart of signups' },
+        {
+          type: 'image',
+          image: { filename: 'chart.png', mimeType: 'image/png', data: png, title: 'Signups' },
+          alt: 'line chart of signups',
+        },
         { type: 'file', file: { filename: 'result.csv', mimeType: 'text/csv', data: csv } },
       ],
     });
@@ -289,7 +335,9 @@ describe('SlackPlatform over HTTP: replies', () => {
         ['result.csv', csv.length],
       ]),
     );
-    expect(fake.uploads.map((u) => [u.filename, u.data.equals(u.filename === 'chart.png' ? png : csv)])).toEqual(
+    expect(
+      fake.uploads.map((u) => [u.filename, u.data.equals(u.filename === 'chart.png' ? png : csv)]),
+    ).toEqual(
       expect.arrayContaining([
         ['chart.png', true],
         ['result.csv', true],
@@ -304,7 +352,11 @@ describe('SlackPlatform over HTTP: replies', () => {
   });
 
   it('uploads files with a comment through upload()', async () => {
-    await platform.upload(t, [{ filename: 'erd.png', mimeType: 'image/png', data: Buffer.from('png') }], 'Schema around orders');
+    await platform.upload(
+      t,
+      [{ filename: 'erd.png', mimeType: 'image/png', data: Buffer.from('png') }],
+      'Schema around orders',
+    );
     const [complete] = fake.callsOf('files.completeUploadExternal');
     expect(complete!.args.initial_comment).toBe('Schema around orders');
     expect(fake.uploads).toHaveLength(1);
@@ -315,7 +367,18 @@ describe('SlackPlatform over HTTP: buttons and modals', () => {
   it('turns a button click into a ButtonClick, opens the Edit SQL modal, and maps its submit', async () => {
     const root = nextTs();
     const cardTs = nextTs();
-    const res = await postInteraction(url, blockActions({ channel: 'C0GROWTH', messageTs: cardTs, threadTs: root, action: 'edit', value: 'tok-9', user: 'U0BOB' }), sign);
+    const res = await postInteraction(
+      url,
+      blockActions({
+        channel: 'C0GROWTH',
+        messageTs: cardTs,
+        threadTs: root,
+        action: 'edit',
+        value: 'tok-9',
+        user: 'U0BOB',
+      }),
+      sign,
+    );
     await platform.idle();
     expect(res.status).toBe(200);
     const click = handlers.clicks[0]!;
@@ -342,7 +405,11 @@ describe('SlackPlatform over HTTP: buttons and modals', () => {
     };
     expect(open!.args.trigger_id).toBe((click.trigger as { triggerId: string }).triggerId);
     expect(view.callback_id).toBe('threadql:edit_sql');
-    expect(view.blocks[0]!.element).toMatchObject({ type: 'plain_text_input', multiline: true, initial_value: 'SELECT 1' });
+    expect(view.blocks[0]!.element).toMatchObject({
+      type: 'plain_text_input',
+      multiline: true,
+      initial_value: 'SELECT 1',
+    });
 
     const submitRes = await postInteraction(url, viewSubmission(view, { sql: 'SELECT 2' }, 'U0BOB'), sign);
     await platform.idle();
@@ -381,7 +448,9 @@ describe('SlackPlatform over HTTP: Slack API errors', () => {
 
   it('ratelimited (HTTP 429, Retry-After) with retries off becomes a PlatformError', async () => {
     fake.failNext('chat.update', { error: 'ratelimited', retryAfter: 0 });
-    const error = (await platform.update({ thread: t, messageId: '1.2' }, reply).catch((e: unknown) => e)) as PlatformError;
+    const error = (await platform
+      .update({ thread: t, messageId: '1.2' }, reply)
+      .catch((e: unknown) => e)) as PlatformError;
     expect(error).toBeInstanceOf(PlatformError);
     expect(error.detail).toMatchObject({ slackError: 'ratelimited', retryAfter: 0 });
     expect(error.hint).toContain('rate-limiting');
@@ -396,7 +465,7 @@ describe('SlackPlatform over HTTP: Slack API errors', () => {
       apiUrl: fake.apiUrl,
       retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
       isActiveThread: async () => false,
-      logLevel: LogLevel.ERROR,
+      logger: new CapturingLogger(),
     });
     await retrying.start(new RecordingHandlers());
     try {
@@ -417,7 +486,7 @@ describe('SlackPlatform over HTTP: Slack API errors', () => {
       apiUrl: fake.apiUrl,
       retryConfig: { retries: 0 },
       isActiveThread: async () => false,
-      logLevel: LogLevel.ERROR,
+      logger: new CapturingLogger(),
     });
     const error = (await broken.start(new RecordingHandlers()).catch((e: unknown) => e)) as PlatformError;
     expect(error).toBeInstanceOf(PlatformError);
@@ -425,7 +494,11 @@ describe('SlackPlatform over HTTP: Slack API errors', () => {
   });
 
   it('rejects options that cannot work, naming the missing setting', () => {
-    expect(() => new SlackPlatform({ botToken: 'xoxb-x', isActiveThread: async () => false })).toThrow(/SLACK_SIGNING_SECRET/);
-    expect(() => new SlackPlatform({ botToken: 'xoxb-x', mode: 'socket', isActiveThread: async () => false })).toThrow(/SLACK_APP_TOKEN/);
+    expect(() => new SlackPlatform({ botToken: 'xoxb-x', isActiveThread: async () => false })).toThrow(
+      /SLACK_SIGNING_SECRET/,
+    );
+    expect(
+      () => new SlackPlatform({ botToken: 'xoxb-x', mode: 'socket', isActiveThread: async () => false }),
+    ).toThrow(/SLACK_APP_TOKEN/);
   });
 });

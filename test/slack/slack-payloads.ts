@@ -8,6 +8,7 @@ import type {
   ModalSubmit,
   PlatformHandlers,
 } from '../../core/conversation/chat-platform.ts';
+import { LogLevel, type Logger } from '@slack/bolt';
 import { FAKE_BOT_ID, FAKE_BOT_USER_ID, FAKE_TEAM_ID } from '../fakes/fake-slack-api.ts';
 
 let tsCounter = 0;
@@ -17,7 +18,10 @@ export function nextTs(): string {
   return `1699000000.${String(tsCounter).padStart(6, '0')}`;
 }
 
-export function appMention(text: string, options: { channel?: string; user?: string; thread_ts?: string; ts?: string } = {}) {
+export function appMention(
+  text: string,
+  options: { channel?: string; user?: string; thread_ts?: string; ts?: string } = {},
+) {
   const ts = options.ts ?? nextTs();
   return {
     type: 'app_mention',
@@ -33,7 +37,14 @@ export function appMention(text: string, options: { channel?: string; user?: str
 
 export function channelMessage(
   text: string,
-  options: { channel?: string; user?: string; thread_ts?: string; channel_type?: string; bot_id?: string; subtype?: string } = {},
+  options: {
+    channel?: string;
+    user?: string;
+    thread_ts?: string;
+    channel_type?: string;
+    bot_id?: string;
+    subtype?: string;
+  } = {},
 ) {
   const ts = nextTs();
   return {
@@ -56,17 +67,36 @@ export function ownMessage(thread_ts: string) {
   return channelMessage('working…', { user: FAKE_BOT_USER_ID, bot_id: FAKE_BOT_ID, thread_ts });
 }
 
-export function blockActions(options: { channel: string; messageTs: string; threadTs: string; action: string; value: string; user?: string }) {
+export function blockActions(options: {
+  channel: string;
+  messageTs: string;
+  threadTs: string;
+  action: string;
+  value: string;
+  user?: string;
+}) {
   return {
     type: 'block_actions',
     team: { id: FAKE_TEAM_ID, domain: 'fake' },
     user: { id: options.user ?? 'U0ALICE', username: 'alice', name: 'alice', team_id: FAKE_TEAM_ID },
     api_app_id: 'A0FAKE',
     token: 'unused',
-    container: { type: 'message', message_ts: options.messageTs, channel_id: options.channel, is_ephemeral: false, thread_ts: options.threadTs },
+    container: {
+      type: 'message',
+      message_ts: options.messageTs,
+      channel_id: options.channel,
+      is_ephemeral: false,
+      thread_ts: options.threadTs,
+    },
     trigger_id: `${Date.now()}.trigger`,
     channel: { id: options.channel, name: 'growth' },
-    message: { type: 'message', ts: options.messageTs, thread_ts: options.threadTs, bot_id: FAKE_BOT_ID, text: 'confirm card' },
+    message: {
+      type: 'message',
+      ts: options.messageTs,
+      thread_ts: options.threadTs,
+      bot_id: FAKE_BOT_ID,
+      text: 'confirm card',
+    },
     actions: [
       {
         action_id: `threadql:${options.action}`,
@@ -81,7 +111,11 @@ export function blockActions(options: { channel: string; messageTs: string; thre
 }
 
 /** A view_submission for a view the adapter opened (as recorded by the fake's views.open), with new input values. */
-export function viewSubmission(view: { callback_id: string; private_metadata: string }, values: Record<string, string>, user = 'U0ALICE') {
+export function viewSubmission(
+  view: { callback_id: string; private_metadata: string },
+  values: Record<string, string>,
+  user = 'U0ALICE',
+) {
   return {
     type: 'view_submission',
     team: { id: FAKE_TEAM_ID, domain: 'fake' },
@@ -181,4 +215,26 @@ export class RecordingHandlers implements PlatformHandlers {
     this.waiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** A Bolt-compatible logger that keeps warnings and errors for assertions instead of printing them. */
+export class CapturingLogger implements Logger {
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  private level: LogLevel = LogLevel.WARN;
+  debug(): void {}
+  info(): void {}
+  warn(...msg: unknown[]): void {
+    this.warnings.push(msg.map(String).join(' '));
+  }
+  error(...msg: unknown[]): void {
+    this.errors.push(msg.map(String).join(' '));
+  }
+  setLevel(level: LogLevel): void {
+    this.level = level;
+  }
+  getLevel(): LogLevel {
+    return this.level;
+  }
+  setName(): void {}
 }
