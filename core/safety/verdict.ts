@@ -26,3 +26,25 @@ export function mostDangerous(classes: Iterable<StatementClass>): StatementClass
   for (const c of classes) if (worst === undefined || RANK[c] > RANK[worst]) worst = c;
   return worst ?? 'other';
 }
+
+/**
+ * A batch's verdict: the most dangerous class of its statements, with the reasons of every statement that is not a
+ * read (or of all statements when all are reads). An empty batch (nothing but whitespace or comments) is `other`:
+ * there is nothing to run, and nothing may run unapproved by accident.
+ */
+export function batchVerdict(statements: StatementVerdict[]): Verdict {
+  if (statements.length === 0) {
+    return {
+      verdict: 'other',
+      statements: [],
+      reasons: ['no statement found (empty input or only comments)'],
+    };
+  }
+  const verdict = mostDangerous(statements.map((s) => s.verdict));
+  const label = (s: StatementVerdict, i: number, r: string): string =>
+    statements.length > 1 ? `statement ${i + 1} (${s.type}): ${r}` : r;
+  const reasons = statements.flatMap((s, i) =>
+    verdict === 'read' || s.verdict !== 'read' ? s.reasons.map((r) => label(s, i, r)) : [],
+  );
+  return { verdict, statements, reasons };
+}
