@@ -1,0 +1,212 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { hasCode, NotFoundError, ThreadqlError } from '../core/errors.ts';
+import type { QuerySessionFields, QuerySessionModel } from './query-session.ts';
+import { transitionSession } from './query-session.ts';
+import { refuseUpdates } from './refuse-updates.ts';
+import { isDuplicateKeyError } from './state-machine.ts';
+import type { StateTransitionModel } from './state-transition.ts';
+
+export const HISTORY_TYPES = [
+  'query',
+  'schema_design',
+  'optimization',
+  'clarification',
+  'approval',
+  'migration',
+] as const;
+export type HistoryType = (typeof HISTORY_TYPES)[number];
+export const EXECUTION_STATUSES = ['success', 'error', 'skipped', 'pending'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+/** Entries kept per session; the append that exceeds it deletes the oldest (DESIGN §3). */
+export const HISTORY_CAP = 10_000;
+
+/**
+ * One immutable entry of a session's history. `_id` is `<session>:<sequence>`: the insert of that key is what
+ * allocates the sequence number (two appenders cannot both insert it, on MongoDB or FerretDB), and the cap's
+ * delete of the oldest entry is a single-key delete.
+ */
+export interface QueryHistoryFields {
+  _id: string;
+  session: string;
+  sequence: number;
+  type: HistoryType;
+  userInput: string;
+  generatedSql: string | null;
+  executionStatus: ExecutionStatus;
+  resultCount: number | null;
+  executionMs: number | null;
+  tokenCount: number;
+  /** Who asked (user key). */
+  user: string | null;
+  connection: Types.ObjectId | null;
+  /** A user-safe error message when executionStatus is `error`. */
+  error: string | null;
+  createdAt: Date;
+}
+
+/** What a caller supplies for a new entry; session, sequence and time are assigned by appendHistory. */
+export type HistoryEntryInput = Pick<QueryHistoryFields, 'type' | 'userInput'> &
+  Partial<Omit<QueryHistoryFields, '_id' | 'session' | 'sequence' | 'type' | 'userInput'>>;
+
+export type QueryHistoryModel = Model<QueryHistoryFields>;
+
+const count = { type: Number, default: null, min: 0 };
+
+export const queryHistorySchema = new Schema<QueryHistoryFields>(
+  {
+    _id: { type: String, required: true },
+    session: { type: String, ref: 'QuerySession', required: true },
+    sequence: { type: Number, required: true, min: 1, validate: Number.isInteger },
+    type: { type: String, enum: HISTORY_TYPES, required: true },
+    userInput: { type: String, required: true, maxlength: 20_000 },
+    generatedSql: { type: String, default: null, maxlength: 200_000 },
+    executionStatus: { type: String, enum: EXECUTION_STATUSES, required: true, default: 'skipped' },
+    resultCount: count,
+    executionMs: count,
+    tokenCount: { type: Number, default: 0, min: 0 },
+    user: { type: String, default: null },
+    connection: { type: Schema.Types.ObjectId, ref: 'DatabaseConnection', default: null },
+    error: { type: String, default: null, maxlength: 2000 },
+  },
+  { collection: 'queryhistories', timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
+);
+// Descending so "the newest N of a session" is one index range on MongoDB; unique so a sequence is taken once.
+queryHistorySchema.index({ session: 1, sequence: -1 }, { unique: true });
+queryHistorySchema.pre('validate', function () {
+  if (this._id !== historyKey(this.session, this.sequence)) {
+    this.invalidate('_id', 'QueryHistory _id must be "<session>:<sequence>"');
+  }
+});
+refuseUpdates(queryHistorySchema, 'QueryHistory');
+
+/** The QueryHistory model on a given connection. */
+export function queryHistoryModel(connection: Connection): QueryHistoryModel {
+  return (
+    (connection.models.QueryHistory as QueryHistoryModel | undefined) ??
+    connection.model<QueryHistoryFields>('QueryHistory', queryHistorySchema)
+  );
+}
+
+/** The `_id` of a session's entry. */
+export function historyKey(session: string, sequence: number): string {
+  return `${session}:${sequence}`;
+}
+
+export interface AppendOptions {
+  /** Entries kept per session (default 10,000). */
+  cap?: number;
+  now?: Date;
+}
+
+type HistoryModels = {
+  QuerySession: QuerySessionModel;
+  QueryHistory: QueryHistoryModel;
+  StateTransition: StateTransitionModel;
+};
+
+const MAX_APPEND_ATTEMPTS = 500;
+
+/**
+ * Appends one entry to a session's history with the next sequence number: one insert, retried on the next
+ * number when a concurrent appender took it, so concurrent appends all land with distinct, gap-free numbers.
+ * Then bumps the session's counters and activity (re-activating an archived session) and, past the cap,
+ * deletes the entry that fell out of the window.
+ */
+export async function appendHistory(
+  models: HistoryModels,
+  sessionId: string,
+  entry: HistoryEntryInput,
+  options: AppendOptions = {},
+): Promise<QueryHistoryFields> {
+  const cap = options.cap ?? HISTORY_CAP;
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new ThreadqlError('validation_failed', 'history cap must be ≥ 1');
+  const now = options.now ?? new Date();
+  const session = await models.QuerySession.findById(sessionId, { historySeq: 1, status: 1 }).lean<
+    Pick<QuerySessionFields, 'historySeq' | 'status'>
+  >();
+  if (!session) throw new NotFoundError(`QuerySession ${sessionId} does not exist`);
+
+  let sequence = (session.historySeq ?? 0) + 1;
+  let saved: QueryHistoryFields | undefined;
+  for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS && !saved; attempt++) {
+    try {
+      const doc = await models.QueryHistory.create({
+        ...entry,
+        _id: historyKey(sessionId, sequence),
+        session: sessionId,
+        sequence,
+        createdAt: now,
+      });
+      saved = doc.toObject() as QueryHistoryFields;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // Taken: others are appending too. Every few misses, catch up with the hint they leave behind.
+      sequence += 1;
+      if (attempt % 4 === 3) {
+        const hint = await models.QuerySession.findById(sessionId, { historySeq: 1 }).lean<{
+          historySeq: number;
+        }>();
+        sequence = Math.max(sequence, (hint?.historySeq ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      }
+    }
+  }
+  if (!saved) throw new ThreadqlError('conflict', 'Could not append to the session history; try again');
+
+  await Promise.all([
+    models.QuerySession.updateOne(
+      { _id: sessionId },
+      {
+        $max: { historySeq: sequence },
+        $set: { lastActivityAt: now },
+        $inc: { tokenUsage: entry.tokenCount ?? 0, queryCount: entry.type === 'query' ? 1 : 0 },
+      },
+    ),
+    sequence > cap
+      ? models.QueryHistory.deleteOne({ _id: historyKey(sessionId, sequence - cap) })
+      : undefined,
+  ]);
+  if (session.status === 'archived') {
+    try {
+      await transitionSession(models, sessionId, 'active', { now, actor: entry.user ?? 'system' });
+    } catch (error) {
+      if (!hasCode(error, 'illegal_transition', 'conflict')) throw error;
+    }
+  }
+  return saved;
+}
+
+/** The newest `limit` entries of a session, oldest first (one indexed range read on MongoDB). */
+export async function lastHistory(
+  model: QueryHistoryModel,
+  sessionId: string,
+  limit = 100,
+): Promise<QueryHistoryFields[]> {
+  const newestFirst = await model
+    .find({ session: sessionId })
+    .sort({ sequence: -1 })
+    .limit(limit)
+    .lean<QueryHistoryFields[]>();
+  return newestFirst.reverse();
+}
+
+/**
+ * Deletes whatever lies below a session's window (entries left by a crash between insert and cap delete, or
+ * after lowering the cap); the append path normally keeps the window exact. Returns how many it deleted.
+ */
+export async function pruneHistory(
+  models: Pick<HistoryModels, 'QuerySession' | 'QueryHistory'>,
+  sessionId: string,
+  cap = HISTORY_CAP,
+): Promise<number> {
+  const newest = await models.QueryHistory.find({ session: sessionId }, { sequence: 1 })
+    .sort({ sequence: -1 })
+    .limit(1)
+    .lean<{ sequence: number }[]>();
+  const top = newest[0]?.sequence ?? 0;
+  if (top <= cap) return 0;
+  const result = await models.QueryHistory.deleteMany({ session: sessionId, sequence: { $lte: top - cap } });
+  return result.deletedCount;
+}
