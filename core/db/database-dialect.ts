@@ -101,12 +101,24 @@ export interface ExecuteOptions {
   timeoutMs: number;
   maxRows: number;
   signal?: AbortSignal;
+  /** Rows per batch for streamRead (default 1000); executeRead ignores it. */
+  batchSize?: number;
 }
 
 /** A read streamed in batches (for CSV export of any size); runs in the same read-only mode. */
 export interface ReadStream {
   columns: ResultColumn[];
+  /** At most maxRows rows in total; iterate once. Breaking out of the loop releases the connection. */
   batches: AsyncIterable<unknown[][]>;
+  /** Rows yielded so far, and whether the query had more than maxRows rows (final once batches is exhausted). */
+  summary(): { rowCount: number; truncated: boolean };
+  /** Releases the connection early (idempotent); needed only when batches is not iterated to its end. */
+  close(): Promise<void>;
+}
+
+export interface IntrospectOptions {
+  /** Limit to these schemas (PostgreSQL) — default: every non-system schema. Ignored by other engines. */
+  schemas?: string[];
 }
 
 export interface DryRunResult {
@@ -127,7 +139,7 @@ export interface DatabaseDriver {
   readonly dialect: DatabaseDialect;
   /** A test query: resolves when the database answers, rejects with a DatabaseError otherwise. */
   validate(): Promise<void>;
-  introspect(): Promise<SchemaSnapshot>;
+  introspect(options?: IntrospectOptions): Promise<SchemaSnapshot>;
   /** Runs a read inside an engine-enforced read-only scope with a timeout and a row cap (fetches cap+1). */
   executeRead(query: string, options: ExecuteOptions): Promise<QueryResult>;
   /** Streams a read in batches inside the same read-only scope; for exports of any size. */

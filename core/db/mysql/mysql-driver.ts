@@ -1,0 +1,413 @@
+import mysql from 'mysql2';
+import type { FieldPacket, Pool, PoolConnection } from 'mysql2';
+import { DatabaseError } from '../../errors.ts';
+import type {
+  DatabaseDialect,
+  DatabaseDriver,
+  DriverOptions,
+  DryRunResult,
+  ExecuteOptions,
+  ExplainResult,
+  QueryResult,
+  ReadStream,
+  SchemaSnapshot,
+} from '../database-dialect.ts';
+import { databaseError, secretsOf } from '../database-errors.ts';
+import { plainValue } from '../result-values.ts';
+import { mysqlError } from './mysql-errors.ts';
+import { introspectMysql } from './mysql-introspector.ts';
+import { mysqlColumn } from './mysql-types.ts';
+
+const ENGINE = 'MySQL';
+const DEFAULT_BATCH = 1000;
+const INTROSPECT_TIMEOUT_MS = 60_000;
+// The server-side limit should fire first; this client-side KILL QUERY is the backstop (MySQL's
+// max_execution_time covers SELECT only, so a DML dry run relies on it).
+const BACKSTOP_GRACE_MS = 1000;
+const TRANSACTIONAL_ENGINES = ['INNODB', 'ROCKSDB', 'TOKUDB'];
+
+type Begin = 'START TRANSACTION READ ONLY' | 'START TRANSACTION';
+type Session = {
+  conn: PoolConnection;
+  /** The connection was destroyed (to stop a result early); it must not be released. */
+  destroyed: boolean;
+};
+type RowReader = {
+  next(count: number): Promise<{ rows: unknown[][]; done: boolean }>;
+  fields(): FieldPacket[];
+};
+
+function run(conn: PoolConnection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    conn.query(sql, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/** A pull-based reader over mysql2's row stream: the connection pauses while the buffer is full. */
+function rowReader(conn: PoolConnection, sql: string, highWaterMark: number): RowReader {
+  const query = conn.query({ sql, rowsAsArray: true });
+  let fields: FieldPacket[] = [];
+  query.on('fields', (f: FieldPacket[]) => {
+    fields = f ?? [];
+  });
+  const iterator = query.stream({ highWaterMark })[Symbol.asyncIterator]();
+  return {
+    fields: () => fields,
+    async next(count) {
+      const rows: unknown[][] = [];
+      while (rows.length < count) {
+        const item = await iterator.next();
+        if (item.done) return { rows, done: true };
+        // DML answers with a result header instead of rows; only arrays are rows (rowsAsArray).
+        if (Array.isArray(item.value)) rows.push(item.value.map(plainValue));
+      }
+      return { rows, done: false };
+    },
+  };
+}
+
+/**
+ * One mysql2 pool per connection, for MySQL and MariaDB (detected from VERSION()). Reads run in
+ * `START TRANSACTION READ ONLY` with the session statement time limit, streamed and stopped after cap+1 rows;
+ * multi-statements are off, so one call is one statement.
+ */
+export class MysqlDriver implements DatabaseDriver {
+  readonly dialect: DatabaseDialect;
+  readonly #pool: Pool;
+  readonly #secrets: string[];
+  #mariadb: boolean | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(dialect: DatabaseDialect, url: string, options: DriverOptions = {}) {
+    this.dialect = dialect;
+    this.#secrets = secretsOf(url);
+    this.#pool = mysql.createPool({
+      uri: url,
+      connectionLimit: options.poolSize ?? 5,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: ['DATE'],
+      timezone: 'Z',
+      multipleStatements: false,
+      enableKeepAlive: true,
+    });
+  }
+
+  /** A test query; any failure is database_unavailable. */
+  async validate(): Promise<void> {
+    const session = await this.#connect();
+    try {
+      await run(session.conn, 'SELECT 1');
+    } catch (error) {
+      throw this.#unavailable(error);
+    } finally {
+      session.conn.release();
+    }
+  }
+
+  /** Four information_schema queries for the connection's database. */
+  async introspect(): Promise<SchemaSnapshot> {
+    return this.#session('START TRANSACTION READ ONLY', INTROSPECT_TIMEOUT_MS, undefined, ({ conn }) =>
+      introspectMysql(async (sql) => (await run(conn, sql)) as Record<string, unknown>[]),
+    );
+  }
+
+  /** Reads at most maxRows rows; the stream stops (and the connection is dropped) after cap+1 rows. */
+  async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
+    const started = performance.now();
+    return this.#session(
+      'START TRANSACTION READ ONLY',
+      options.timeoutMs,
+      options.signal,
+      async (session) => {
+        const reader = rowReader(session.conn, query, Math.min(options.maxRows + 1, DEFAULT_BATCH));
+        const { rows, done } = await reader.next(options.maxRows + 1);
+        const truncated = rows.length > options.maxRows;
+        // Stopping a result mid-stream means dropping the connection; the server rolls back and frees it.
+        if (!done) this.#destroy(session);
+        const kept = truncated ? rows.slice(0, options.maxRows) : rows;
+        return {
+          columns: reader.fields().map(mysqlColumn),
+          rows: kept,
+          rowCount: kept.length,
+          truncated,
+          durationMs: performance.now() - started,
+        };
+      },
+    );
+  }
+
+  /** Streams a read in batches; the first batch is read before this resolves. */
+  async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
+    const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    const session = await this.#connect();
+    const guard = this.#guard(session, options.timeoutMs, options.signal);
+    let finished: Promise<void> | undefined;
+    const finish = (early: boolean): Promise<void> =>
+      (finished ??= (async () => {
+        guard.stop();
+        if (early) this.#destroy(session);
+        await this.#end(session);
+      })());
+    const fail = async (error: unknown): Promise<never> => {
+      await finish(true);
+      throw error instanceof DatabaseError ? error : guard.map(error);
+    };
+
+    let reader: RowReader;
+    let first: { rows: unknown[][]; done: boolean };
+    try {
+      await this.#prepare(session, options.timeoutMs, 'START TRANSACTION READ ONLY');
+      reader = rowReader(session.conn, query, batchSize);
+      first = await reader.next(Math.min(batchSize, options.maxRows + 1));
+    } catch (error) {
+      return fail(error);
+    }
+    // Per-batch time limits apply to the statement as a whole here; the guard stops once rows flow.
+    guard.stop();
+
+    let rowCount = 0;
+    let truncated = false;
+    const maxRows = options.maxRows;
+    async function* batches(): AsyncGenerator<unknown[][]> {
+      let completed = false;
+      try {
+        let batch = first;
+        for (;;) {
+          const room = maxRows - rowCount;
+          const take = batch.rows.length > room ? batch.rows.slice(0, room) : batch.rows;
+          if (batch.rows.length > room) truncated = true;
+          rowCount += take.length;
+          if (take.length > 0) yield take;
+          if (batch.done) completed = true;
+          if (truncated || batch.done) return;
+          try {
+            batch = await reader.next(Math.min(batchSize, maxRows - rowCount + 1));
+          } catch (error) {
+            await fail(error);
+          }
+        }
+      } finally {
+        await finish(!completed);
+      }
+    }
+    return {
+      columns: reader.fields().map(mysqlColumn),
+      batches: batches(),
+      summary: () => ({ rowCount, truncated }),
+      close: () => finish(true),
+    };
+  }
+
+  /**
+   * DML runs in a transaction that is rolled back. DDL and other statements are not run (MySQL commits them
+   * implicitly), nor is DML that names a table of a non-transactional engine (MyISAM, Aria: no rollback).
+   */
+  async dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+    const started = performance.now();
+    const verdict = await this.dialect.classify(statement);
+    if (verdict.verdict !== 'write') {
+      const reason =
+        verdict.verdict === 'ddl'
+          ? 'MySQL and MariaDB commit DDL implicitly, so it cannot be tried and rolled back; it was not run.'
+          : `A ${verdict.verdict} statement cannot be tried inside a transaction on MySQL or MariaDB; it was not run.`;
+      return { performed: false, reason, durationMs: performance.now() - started };
+    }
+    return this.#session('START TRANSACTION', options.timeoutMs, undefined, async ({ conn }) => {
+      const rows = (await run(
+        conn,
+        `SELECT TABLE_NAME AS name, ENGINE AS engine FROM information_schema.TABLES
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL
+           AND UPPER(ENGINE) NOT IN (${TRANSACTIONAL_ENGINES.map((e) => `'${e}'`).join(', ')})`,
+      )) as { name: string; engine: string }[];
+      const named = rows.filter((r) => mentions(statement, r.name));
+      if (named.length > 0) {
+        const list = named.map((r) => `${r.name} (${r.engine})`).join(', ');
+        return {
+          performed: false,
+          reason: `${list} cannot roll back changes, so the statement was not tried.`,
+          durationMs: performance.now() - started,
+        };
+      }
+      const result = (await run(conn, statement)) as { affectedRows?: number };
+      return {
+        performed: true,
+        affectedRows: result.affectedRows ?? 0,
+        durationMs: performance.now() - started,
+      };
+    });
+  }
+
+  /** Runs an approved statement in a transaction and commits it (DDL commits implicitly anyway). */
+  async executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+    const started = performance.now();
+    return this.#session('START TRANSACTION', options.timeoutMs, undefined, async ({ conn }) => {
+      const result = (await run(conn, statement)) as { affectedRows?: number };
+      await run(conn, 'COMMIT');
+      return {
+        performed: true,
+        affectedRows: result.affectedRows ?? 0,
+        durationMs: performance.now() - started,
+      };
+    });
+  }
+
+  /** EXPLAIN inside a read-only transaction; the estimate is the largest per-table row estimate. */
+  async explain(
+    query: string,
+    options: Pick<ExecuteOptions, 'timeoutMs'>,
+  ): Promise<ExplainResult | undefined> {
+    return this.#session('START TRANSACTION READ ONLY', options.timeoutMs, undefined, async ({ conn }) => {
+      const rows = (await run(conn, `EXPLAIN ${query}`)) as Record<string, unknown>[];
+      const estimates = rows.map((r) => Number(r.rows)).filter((n) => Number.isFinite(n));
+      return {
+        plan: rows
+          .map((r) =>
+            Object.values(r)
+              .map((v) => String(v ?? ''))
+              .join('\t'),
+          )
+          .join('\n'),
+        ...(estimates.length > 0 ? { estimatedRows: Math.max(...estimates) } : {}),
+      };
+    });
+  }
+
+  /** Ends the pool once; later calls return the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => this.#pool.end(() => resolve()));
+    return this.#closing;
+  }
+
+  async #connect(): Promise<Session> {
+    if (this.#closing)
+      throw databaseError('database_unavailable', ENGINE, 'the connection is closed', this.#secrets);
+    try {
+      const conn = await new Promise<PoolConnection>((resolve, reject) =>
+        this.#pool.getConnection((error, c) => (error ? reject(error) : resolve(c))),
+      );
+      return { conn, destroyed: false };
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
+  }
+
+  /** Session time limit (MariaDB: max_statement_time in s; MySQL: max_execution_time in ms), access mode, BEGIN. */
+  async #prepare(session: Session, timeoutMs: number, begin: Begin): Promise<void> {
+    if (this.#mariadb === undefined) {
+      const [row] = (await run(session.conn, 'SELECT VERSION() AS v')) as { v: string }[];
+      this.#mariadb = /mariadb/i.test(row?.v ?? '');
+    }
+    const ms = Math.max(1, Math.floor(timeoutMs));
+    await run(
+      session.conn,
+      this.#mariadb
+        ? `SET SESSION max_statement_time = ${ms / 1000}`
+        : `SET SESSION max_execution_time = ${ms}`,
+    );
+    // START TRANSACTION READ ONLY alone does not stop DDL: DDL commits implicitly and runs in a new, read-write
+    // transaction. The session's default access mode covers that implicit transaction too.
+    await run(
+      session.conn,
+      begin === 'START TRANSACTION'
+        ? 'SET SESSION TRANSACTION READ WRITE'
+        : 'SET SESSION TRANSACTION READ ONLY',
+    );
+    await run(session.conn, begin);
+  }
+
+  /** One transaction on one connection, always rolled back at the end (a no-op after COMMIT). */
+  async #session<T>(
+    begin: Begin,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    work: (session: Session) => Promise<T>,
+  ): Promise<T> {
+    if (signal?.aborted)
+      throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
+    const session = await this.#connect();
+    const guard = this.#guard(session, timeoutMs, signal);
+    try {
+      await this.#prepare(session, timeoutMs, begin);
+      return await work(session);
+    } catch (error) {
+      throw error instanceof DatabaseError ? error : guard.map(error);
+    } finally {
+      guard.stop();
+      await this.#end(session);
+    }
+  }
+
+  /** Abort signal and client-side backstop timer, both by KILL QUERY from another connection. */
+  #guard(session: Session, timeoutMs: number, signal: AbortSignal | undefined) {
+    let cancelled = false;
+    let timedOut = false;
+    const kill = (): void => {
+      if (!session.destroyed) this.#pool.query(`KILL QUERY ${session.conn.threadId}`, () => {});
+    };
+    const onAbort = (): void => {
+      cancelled = true;
+      kill();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs + BACKSTOP_GRACE_MS);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return {
+      stop: (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+      map: (error: unknown): DatabaseError => {
+        const mapped = mysqlError(error, this.#secrets, cancelled);
+        return timedOut && !cancelled && mapped.code === 'query_failed'
+          ? databaseError(
+              'query_timeout',
+              ENGINE,
+              `the statement ran longer than ${timeoutMs} ms`,
+              this.#secrets,
+              error,
+            )
+          : mapped;
+      },
+    };
+  }
+
+  #destroy(session: Session): void {
+    if (session.destroyed) return;
+    session.destroyed = true;
+    session.conn.destroy();
+  }
+
+  /** Rolls back and returns the connection; one that cannot roll back is dropped instead. */
+  async #end(session: Session): Promise<void> {
+    if (session.destroyed) return;
+    try {
+      await run(session.conn, 'ROLLBACK');
+      session.conn.release();
+    } catch {
+      this.#destroy(session);
+    }
+  }
+
+  #unavailable(error: unknown): DatabaseError {
+    const mapped = mysqlError(error, this.#secrets);
+    return mapped.code === 'database_unavailable'
+      ? mapped
+      : databaseError(
+          'database_unavailable',
+          ENGINE,
+          mapped.message.replace(`${ENGINE}: `, ''),
+          this.#secrets,
+          error,
+        );
+  }
+}
+
+/** True when `sql` names `table` as an identifier (bare or back-quoted), case-insensitively. */
+function mentions(sql: string, table: string): boolean {
+  const escaped = table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_$])\`?${escaped}\`?($|[^A-Za-z0-9_$])`, 'i').test(sql);
+}

@@ -1,0 +1,310 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { DatabaseError } from '../../errors.ts';
+import type {
+  DatabaseDialect,
+  DatabaseDriver,
+  DriverOptions,
+  DryRunResult,
+  ExecuteOptions,
+  ExplainResult,
+  IntrospectOptions,
+  QueryResult,
+  ReadStream,
+  ResultColumn,
+  SchemaSnapshot,
+} from '../database-dialect.ts';
+import { databaseError, secretsOf } from '../database-errors.ts';
+import { postgresError } from './postgres-errors.ts';
+import { introspectPostgres } from './postgres-introspector.ts';
+import { builtinPgType, kindFromCategory, resultTypeParsers, type PgTypeInfo } from './postgres-types.ts';
+
+const ENGINE = 'PostgreSQL';
+const DEFAULT_BATCH = 1000;
+const INTROSPECT_TIMEOUT_MS = 60_000;
+// A stream whose consumer stalls is ended by the server rather than holding a transaction open forever.
+const STREAM_IDLE_TIMEOUT = '5min';
+
+type Field = { name: string; dataTypeID: number };
+type Batch = { rows: unknown[][]; fields: Field[] };
+type Mode = 'BEGIN READ ONLY' | 'BEGIN';
+
+/** Reads up to `count` rows from an open cursor, with the result's field descriptions. */
+function readCursor(cursor: Cursor, count: number): Promise<Batch> {
+  return new Promise((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => {
+      if (error) reject(error);
+      else resolve({ rows: rows as unknown[][], fields: (result?.fields ?? []) as Field[] });
+    });
+  });
+}
+
+const timeoutSql = (ms: number): string => `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`;
+const extended = (text: string): pg.QueryConfig => ({ text, queryMode: 'extended' }) as pg.QueryConfig;
+
+/**
+ * One pg.Pool per connection. Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` through a
+ * cursor (extended protocol: one statement only), fetching at most cap+1 rows; writes run in the extended
+ * protocol too, so a statement list can never smuggle in a COMMIT.
+ */
+export class PostgresDriver implements DatabaseDriver {
+  readonly dialect: DatabaseDialect;
+  readonly #pool: pg.Pool;
+  readonly #secrets: string[];
+  readonly #types = new Map<number, PgTypeInfo>();
+  #closing: Promise<void> | undefined;
+
+  constructor(dialect: DatabaseDialect, url: string, options: DriverOptions = {}) {
+    this.dialect = dialect;
+    this.#secrets = secretsOf(url);
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 5,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'threadql',
+    });
+    // An idle client losing its server must not crash the process; the next checkout reconnects.
+    this.#pool.on('error', () => {});
+  }
+
+  /** A test query; any failure is database_unavailable. */
+  async validate(): Promise<void> {
+    try {
+      await this.#pool.query('SELECT 1');
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
+  }
+
+  /** Four catalog queries on one read-only connection, whatever the number of tables. */
+  async introspect(options: IntrospectOptions = {}): Promise<SchemaSnapshot> {
+    return this.#session('BEGIN READ ONLY', INTROSPECT_TIMEOUT_MS, undefined, (client) =>
+      introspectPostgres(async (sql, params) => (await client.query(sql, params)).rows, options),
+    );
+  }
+
+  /** Reads at most maxRows rows (fetching maxRows+1 through a cursor to set `truncated`). */
+  async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
+    const started = performance.now();
+    return this.#session('BEGIN READ ONLY', options.timeoutMs, options.signal, async (client) => {
+      const cursor = client.query(
+        new Cursor(query, undefined, { rowMode: 'array', types: resultTypeParsers }),
+      );
+      const { rows, fields } = await readCursor(cursor, options.maxRows + 1);
+      await cursor.close();
+      const truncated = rows.length > options.maxRows;
+      const kept = truncated ? rows.slice(0, options.maxRows) : rows;
+      return {
+        columns: await this.#columns(fields),
+        rows: kept,
+        rowCount: kept.length,
+        truncated,
+        durationMs: performance.now() - started,
+      };
+    });
+  }
+
+  /** Streams a read in batches from a cursor; the first batch is fetched before this resolves. */
+  async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
+    const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    const client = await this.#connect();
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      void this.#cancel(client);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let cursor: Cursor | undefined;
+    let cursorFailed = false;
+    let finished: Promise<void> | undefined;
+    const finish = (): Promise<void> =>
+      (finished ??= (async () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        if (cursor && !cursorFailed) await cursor.close().catch(() => {});
+        await this.#release(client, true);
+      })());
+    const fail = async (error: unknown): Promise<never> => {
+      cursorFailed = true;
+      await finish();
+      throw error instanceof DatabaseError ? error : postgresError(error, this.#secrets, cancelled);
+    };
+
+    let first: Batch;
+    let columns: ResultColumn[];
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(timeoutSql(options.timeoutMs));
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${STREAM_IDLE_TIMEOUT}'`);
+      cursor = client.query(new Cursor(query, undefined, { rowMode: 'array', types: resultTypeParsers }));
+      first = await readCursor(cursor, Math.min(batchSize, options.maxRows + 1));
+      columns = await this.#columns(first.fields);
+    } catch (error) {
+      return fail(error);
+    }
+
+    let rowCount = 0;
+    let truncated = false;
+    const open = cursor;
+    async function* batches(): AsyncGenerator<unknown[][]> {
+      try {
+        let batch = first.rows;
+        let asked = Math.min(batchSize, options.maxRows + 1);
+        for (;;) {
+          const room = options.maxRows - rowCount;
+          const take = batch.length > room ? batch.slice(0, room) : batch;
+          if (batch.length > room) truncated = true;
+          rowCount += take.length;
+          if (take.length > 0) yield take;
+          if (truncated || batch.length < asked) return;
+          asked = Math.min(batchSize, options.maxRows - rowCount + 1);
+          try {
+            batch = (await readCursor(open, asked)).rows;
+          } catch (error) {
+            await fail(error);
+          }
+        }
+      } finally {
+        await finish();
+      }
+    }
+    return {
+      columns,
+      batches: batches(),
+      summary: () => ({ rowCount, truncated }),
+      close: finish,
+    };
+  }
+
+  /** Runs the statement in a transaction that is always rolled back; DDL included (it is transactional here). */
+  async dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+    const started = performance.now();
+    return this.#session('BEGIN', options.timeoutMs, undefined, async (client) => {
+      const result = await client.query(extended(statement));
+      return { performed: true, affectedRows: result.rowCount ?? 0, durationMs: performance.now() - started };
+    });
+  }
+
+  /** Runs an approved statement in a transaction and commits it. */
+  async executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+    const started = performance.now();
+    return this.#session('BEGIN', options.timeoutMs, undefined, async (client) => {
+      const result = await client.query(extended(statement));
+      await client.query('COMMIT');
+      return { performed: true, affectedRows: result.rowCount ?? 0, durationMs: performance.now() - started };
+    });
+  }
+
+  /** EXPLAIN (text) inside a read-only transaction; the top node's row estimate. */
+  async explain(
+    query: string,
+    options: Pick<ExecuteOptions, 'timeoutMs'>,
+  ): Promise<ExplainResult | undefined> {
+    return this.#session('BEGIN READ ONLY', options.timeoutMs, undefined, async (client) => {
+      const result = await client.query<{ 'QUERY PLAN': string }>(extended(`EXPLAIN ${query}`));
+      const lines = result.rows.map((r) => r['QUERY PLAN']);
+      const rows = /rows=(\d+)/.exec(lines[0] ?? '')?.[1];
+      return { plan: lines.join('\n'), ...(rows === undefined ? {} : { estimatedRows: Number(rows) }) };
+    });
+  }
+
+  /** Ends the pool once; later calls return the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#pool.end().catch(() => {});
+    return this.#closing;
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    if (this.#closing)
+      throw databaseError('database_unavailable', ENGINE, 'the connection is closed', this.#secrets);
+    try {
+      const client = await this.#pool.connect();
+      client.on('error', ignore);
+      return client;
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
+  }
+
+  /** Rolls back whatever is open and returns the client; a client that cannot roll back is discarded. */
+  async #release(client: pg.PoolClient, rollback: boolean): Promise<void> {
+    let broken: Error | undefined;
+    if (rollback) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (error) {
+        broken = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    client.removeListener('error', ignore);
+    client.release(broken);
+  }
+
+  /** One transaction on one client: begin, timeout, work, and always a rollback (a no-op after COMMIT). */
+  async #session<T>(
+    mode: Mode,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    work: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
+    if (signal?.aborted)
+      throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
+    const client = await this.#connect();
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      void this.#cancel(client);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await client.query(mode);
+      await client.query(timeoutSql(timeoutMs));
+      return await work(client);
+    } catch (error) {
+      throw error instanceof DatabaseError ? error : postgresError(error, this.#secrets, cancelled);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await this.#release(client, true);
+    }
+  }
+
+  /** Cancels the client's running statement from another connection (the wire protocol has no in-band cancel). */
+  async #cancel(client: pg.PoolClient): Promise<void> {
+    const pid = (client as unknown as { processID: number | null }).processID;
+    if (pid !== null) await this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+  }
+
+  /** Column names, type names and kinds; unknown OIDs (enums, domains, extensions) are looked up once and cached. */
+  async #columns(fields: Field[]): Promise<ResultColumn[]> {
+    const missing = [...new Set(fields.map((f) => f.dataTypeID))].filter(
+      (oid) => !builtinPgType(oid) && !this.#types.has(oid),
+    );
+    if (missing.length > 0) {
+      const { rows } = await this.#pool.query<{ oid: number; name: string; category: string }>(
+        'SELECT oid::int8::float8 AS oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])',
+        [missing],
+      );
+      for (const r of rows)
+        this.#types.set(Number(r.oid), { name: r.name, kind: kindFromCategory(r.name, r.category) });
+    }
+    return fields.map((f) => {
+      const info = builtinPgType(f.dataTypeID) ?? this.#types.get(f.dataTypeID);
+      return { name: f.name, type: info?.name ?? `oid ${f.dataTypeID}`, kind: info?.kind ?? 'unknown' };
+    });
+  }
+
+  #unavailable(error: unknown): DatabaseError {
+    const mapped = postgresError(error, this.#secrets);
+    return mapped.code === 'database_unavailable'
+      ? mapped
+      : databaseError(
+          'database_unavailable',
+          ENGINE,
+          mapped.message.replace(`${ENGINE}: `, ''),
+          this.#secrets,
+          error,
+        );
+  }
+}
+
+function ignore(): void {}

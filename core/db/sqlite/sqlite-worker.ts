@@ -1,0 +1,176 @@
+/**
+ * Child-process entry for SQLite work (forked by SqliteWorkerPool with structured-clone IPC).
+ *
+ * Why a process: better-sqlite3 is synchronous and exposes neither sqlite3_interrupt nor a progress handler, so a
+ * runaway query cannot be stopped from JavaScript, and worker_threads' terminate() waits for the native step to
+ * return. A separate process can be killed (SIGKILL) at the time limit, and the bot's event loop never blocks on
+ * a query. Reads use a handle opened `readonly: true` with `PRAGMA query_only = 1` re-asserted before each read.
+ */
+import Database from 'better-sqlite3';
+import type { ResultColumn } from '../database-dialect.ts';
+import { plainValue } from '../result-values.ts';
+import { kindFromDeclaredType, kindFromValue } from './sqlite-types.ts';
+
+export type WorkerRequest =
+  | { id: number; op: 'validate' }
+  | { id: number; op: 'read'; sql: string; maxRows: number }
+  | { id: number; op: 'stream-open'; sql: string; count: number }
+  | { id: number; op: 'stream-next'; count: number }
+  | { id: number; op: 'stream-close' }
+  | { id: number; op: 'catalog'; queries: string[] }
+  | { id: number; op: 'dry-run'; sql: string }
+  | { id: number; op: 'write'; sql: string }
+  | { id: number; op: 'explain'; sql: string };
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { message: string; code?: string } };
+
+export interface RowsValue {
+  columns: ResultColumn[];
+  rows: unknown[][];
+  /** The iterator ended within this batch. */
+  done: boolean;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+const file = process.argv[2] ?? '';
+let readHandle: Database.Database | undefined;
+let writeHandle: Database.Database | undefined;
+let stream: { iterator: IterableIterator<unknown[]>; columns: ResultColumn[] } | undefined;
+
+function reader(): Database.Database {
+  readHandle ??= new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  readHandle.pragma('query_only = 1');
+  return readHandle;
+}
+
+function writer(): Database.Database {
+  writeHandle ??= new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  return writeHandle;
+}
+
+/** Pulls up to `count` rows, normalising values; declared types first, values for expression columns. */
+function pull(iterator: IterableIterator<unknown[]>, count: number, columns: ResultColumn[]): RowsValue {
+  const rows: unknown[][] = [];
+  let done = false;
+  while (rows.length < count) {
+    const next = iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    const raw = next.value;
+    columns.forEach((column, i) => {
+      if (column.kind === 'unknown' && column.type === '') {
+        const inferred = kindFromValue(raw[i]);
+        if (inferred) Object.assign(column, inferred);
+      }
+    });
+    rows.push(raw.map(plainValue));
+  }
+  return { columns, rows, done };
+}
+
+/** Opens a read on the read-only handle; a statement that returns no rows is still run, so SQLite itself refuses writes. */
+function openRead(
+  sql: string,
+): { iterator: IterableIterator<unknown[]>; columns: ResultColumn[] } | undefined {
+  const statement = reader().prepare(sql);
+  if (!statement.reader) {
+    statement.run();
+    return undefined;
+  }
+  statement.raw(true).safeIntegers(true);
+  const columns: ResultColumn[] = statement.columns().map((c) => {
+    const type = c.type ?? '';
+    return { name: c.name, type, kind: kindFromDeclaredType(type) ?? 'unknown' };
+  });
+  return { iterator: statement.iterate() as IterableIterator<unknown[]>, columns };
+}
+
+function closeStream(): void {
+  stream?.iterator.return?.();
+  stream = undefined;
+}
+
+/** Runs `sql` in a transaction on the writable handle; commits or always rolls back. Returns changed rows. */
+function inTransaction(sql: string, commit: boolean): number {
+  const db = writer();
+  db.exec('BEGIN');
+  try {
+    const statement = db.prepare(sql);
+    let changes: number;
+    if (statement.reader) {
+      statement.all();
+      changes = Number((db.prepare('SELECT changes() AS c').get() as { c: number }).c);
+    } else changes = statement.run().changes;
+    if (commit && db.inTransaction) db.exec('COMMIT');
+    return changes;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+function handle(request: WorkerRequest): unknown {
+  switch (request.op) {
+    case 'validate':
+      return reader().prepare('SELECT count(*) FROM sqlite_master').pluck().get();
+    case 'read': {
+      const opened = openRead(request.sql);
+      if (!opened) return { columns: [], rows: [], done: true } satisfies RowsValue;
+      const value = pull(opened.iterator, request.maxRows + 1, opened.columns);
+      if (!value.done) opened.iterator.return?.();
+      return value;
+    }
+    case 'stream-open': {
+      closeStream();
+      const opened = openRead(request.sql);
+      if (!opened) return { columns: [], rows: [], done: true } satisfies RowsValue;
+      const value = pull(opened.iterator, request.count, opened.columns);
+      if (value.done) opened.iterator.return?.();
+      else stream = opened;
+      return value;
+    }
+    case 'stream-next': {
+      if (!stream) return { columns: [], rows: [], done: true } satisfies RowsValue;
+      const value = pull(stream.iterator, request.count, stream.columns);
+      if (value.done) closeStream();
+      return { ...value, columns: [] };
+    }
+    case 'stream-close':
+      closeStream();
+      return null;
+    case 'catalog': {
+      const db = reader();
+      return request.queries.map((sql) => db.prepare(sql).all());
+    }
+    case 'dry-run':
+      return inTransaction(request.sql, false);
+    case 'write':
+      return inTransaction(request.sql, true);
+    case 'explain':
+      return reader()
+        .prepare(`EXPLAIN QUERY PLAN ${request.sql}`)
+        .all()
+        .map((r) => String((r as { detail: unknown }).detail));
+  }
+}
+
+process.on('message', (request: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: request.id, ok: true, value: handle(request) };
+  } catch (error) {
+    const e = error as { message?: unknown; code?: unknown };
+    reply = {
+      id: request.id,
+      ok: false,
+      error: { message: String(e.message ?? error), ...(typeof e.code === 'string' ? { code: e.code } : {}) },
+    };
+  }
+  process.send?.(reply);
+});
+
+// The parent owns this process: when it goes away, so do we.
+process.on('disconnect', () => process.exit(0));
