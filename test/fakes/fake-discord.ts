@@ -172,8 +172,18 @@ export class FakeDiscord extends EventEmitter {
         : [],
     });
     this.messages.set(message.id as string, message);
-    this.gateway.dispatch('MESSAGE_CREATE', message);
+    // Gateway MESSAGE_CREATE carries `channel_type`; discord.js needs it to build an uncached DM channel.
+    this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: channel?.type ?? 0 });
     return message;
+  }
+
+  /** A thread someone else started in the default channel (not threadql's), announced over the gateway. */
+  userThread(owner: FakeUser, name: string): string {
+    const id = snowflake();
+    const thread = threadObject(id, this.guildId, this.channelId, owner.id, name);
+    this.channels.set(id, thread);
+    this.gateway.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+    return id;
   }
 
   /** A DM channel between the bot and `user`, known to the fake (not yet to the client). */
@@ -382,7 +392,7 @@ export class FakeDiscord extends EventEmitter {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/^.*?\/v10(?=\/)/, '');
+    const path = decodeURIComponent(url.pathname).replace(/^.*?\/v10(?=\/)/, '');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
@@ -402,7 +412,8 @@ export class FakeDiscord extends EventEmitter {
       const [status, body, headers] = this.#route(call, req.headers.authorization);
       call.status = status;
       this.calls.push(call);
-      res.writeHead(status, { ...JSON_HEADERS, ...headers });
+      // A 204 has no body and no content type, as on Discord (the client would try to parse JSON otherwise).
+      res.writeHead(status, status === 204 ? headers : { ...JSON_HEADERS, ...headers });
       res.end(status === 204 ? undefined : JSON.stringify(body));
     } catch (error) {
       call.status = 500;
@@ -580,6 +591,7 @@ export class FakeDiscord extends EventEmitter {
     if (!(Number(message.flags) & 64)) {
       this.gateway.dispatch('MESSAGE_CREATE', {
         ...message,
+        channel_type: channel.type,
         ...(channel.guild_id ? { guild_id: channel.guild_id, member: memberObject([this.botRoleId]) } : {}),
       });
     }
