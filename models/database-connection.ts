@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { Schema, Types, type Connection, type Model } from 'mongoose';
+import type { Types } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 import { DATABASE_TYPES, type DatabaseType } from '../config/config-file.ts';
 import type { SchemaSnapshot } from '../core/db/database-dialect.ts';
 import {

@@ -94,7 +94,7 @@ export function querySessionModel(connection: Connection): QuerySessionModel {
 /** A title from the first question: one line, at most 80 characters. */
 export function sessionTitle(question: string): string {
   const line = question.replace(/\s+/g, ' ').trim();
-  return line.length <= 80 ? line || 'Untitled' : `${line.slice(0, 79)}…`;
+  return line.length <= 80 ? line || 'Untitled' : `${line.slice(0, 79).trimEnd()}…`;
 }
 
 /** The thread's session, created on first use (concurrent first messages get the same one). */
@@ -160,6 +160,3 @@ export async function archiveIdleSessions(
   }
   return archived;
 }
-
-/** Converts Types.ObjectId-like values for callers that hold ids as strings. */
-export type SessionId = QuerySessionFields['_id'];

@@ -195,20 +195,32 @@ export async function transition<T extends GuardedDoc, S extends string>(
     if (!doc) throw new NotFoundError(`${machine.entity} ${String(id)} does not exist`);
     let state = doc.status as S;
     let revision = doc.statusRevision ?? 0;
-    // Replay claims the document does not show yet: a winner between claim and update, or a lost write.
+    // Claims the document does not show yet (a winner between claim and update, or a lost write) are replayed.
+    // Looked up only when they can matter: after losing a claim, or before refusing a move.
     const missed: LoggedTransition[] = [];
-    if (attempt > 0) {
+    let caughtUp = false;
+    const catchUp = async () => {
+      caughtUp = true;
       for (;;) {
         const next = await log
           .findById(transitionKey(machine.entity, id, revision + 1))
           .lean<LoggedTransition>();
-        if (!next) break;
+        if (!next) return;
         missed.push(next);
         state = next.to as S;
         revision += 1;
       }
-    }
-    if (options.from !== undefined && state !== options.from) {
+    };
+    const refused = () =>
+      !canTransition(machine, state, to) || (options.from !== undefined && state !== options.from);
+    if (attempt > 0 || refused()) await catchUp();
+    if (refused()) {
+      if (missed.length > 0)
+        await apply(
+          model,
+          id,
+          Object.assign({}, ...missed.map((m) => fieldsOf(machine, m)), { statusRevision: revision }),
+        );
       if (!canTransition(machine, state, to)) {
         throw new StateTransitionError(machine.entity, state, to, nextStates(machine, state));
       }
@@ -218,7 +230,6 @@ export async function transition<T extends GuardedDoc, S extends string>(
         { detail: { entity: machine.entity, expected: options.from, found: state, to } },
       );
     }
-    assertTransition(machine, state, to);
     const at = options.now ?? new Date();
     const entry = { to, at, set: options.set ?? null };
     try {
@@ -242,15 +253,19 @@ export async function transition<T extends GuardedDoc, S extends string>(
     const fields = Object.assign({}, ...missed.map((m) => fieldsOf(machine, m)), fieldsOf(machine, entry), {
       statusRevision: revision + 1,
     });
-    const query = model.findOneAndUpdate({ _id: id } as never, { $set: fields }, { new: true }).lean<T>();
-    sanctioned.add(query);
-    const updated = await query;
+    const updated = await apply(model, id, fields);
     if (!updated) throw new NotFoundError(`${machine.entity} ${String(id)} does not exist`);
     return updated;
   }
   throw new ThreadqlError('conflict', `${machine.entity} ${String(id)} is changing too fast; try again`, {
     detail: { entity: machine.entity, to },
   });
+}
+
+async function apply<T extends GuardedDoc>(model: Model<T>, id: T['_id'], fields: Record<string, unknown>) {
+  const query = model.findOneAndUpdate({ _id: id } as never, { $set: fields }, { new: true }).lean<T>();
+  sanctioned.add(query);
+  return query;
 }
 
 /** The transition log key of one revision of one document. */
