@@ -45,11 +45,13 @@ function binaryText(bytes: Uint8Array): string {
 
 /** Makes line breaks and tabs visible in one-line cells; other control characters become U+FFFD. */
 export function flattenWhitespace(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(/\r\n|\r|\n/g, '↵')
-    .replace(/\t/g, ' ')
-    .replace(/[\u0000-\u001f\u007f]/g, '\ufffd');
+  return (
+    text
+      .replace(/\r\n|\r|\n/g, '↵')
+      .replace(/\t/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, '\ufffd')
+  );
 }
 
 /** The display text of one cell (one line, never empty for a non-null value's kind). */
