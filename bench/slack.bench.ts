@@ -14,7 +14,8 @@ import { FakeSlackApi, eventCallback, postEvent } from '../test/fakes/fake-slack
 import { CapturingLogger, appMention } from '../test/slack/slack-payloads.ts';
 
 const SECRET = 'bench-signing-secret';
-const EVENTS_PER_THREAD = Number(process.env.BENCH_EVENTS_PER_THREAD ?? 100);
+/** Events per thread; `npm run bench:slack -- 500` for a longer run. */
+const EVENTS_PER_THREAD = Number(process.argv[2] ?? 100);
 const HANDLER_WORK_MS = 50;
 
 /** Wall-clock milliseconds comparable across threads (performance.now() has a per-thread origin). */
@@ -94,7 +95,6 @@ interface Scenario {
 async function scenario(worker: Worker, apiUrl: string, sc: Scenario, report: boolean): Promise<void> {
   const { processBeforeResponse, inFlight, paceMs } = sc;
   const calledAt = new Map<string, number>();
-  let platform!: SlackPlatform;
   const handlers: PlatformHandlers = {
     async onMessage(message: IncomingMessage) {
       calledAt.set(message.id, clock());
@@ -107,7 +107,7 @@ async function scenario(worker: Worker, apiUrl: string, sc: Scenario, report: bo
     async onButton() {},
     async onModalSubmit() {},
   };
-  platform = new SlackPlatform({
+  const platform: SlackPlatform = new SlackPlatform({
     botToken: 'xoxb-bench',
     signingSecret: SECRET,
     port: 0,
