@@ -25,8 +25,14 @@ export interface CredentialStoreFields {
 
 export type CredentialStoreModel = Model<CredentialStoreFields>;
 
+/** Byte length of a Buffer or of the BSON Binary that update validators receive. */
+function byteLength(value: Buffer | { buffer: Uint8Array; position?: number }): number {
+  if (Buffer.isBuffer(value)) return value.length;
+  return value.position ?? value.buffer.length;
+}
+
 const bytes = (length: number, what: string) => ({
-  validator: (value: Buffer | null) => value == null || value.length === length,
+  validator: (value: Buffer | null) => value == null || byteLength(value) === length,
   message: `${what} must be ${length} bytes`,
 });
 

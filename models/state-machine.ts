@@ -198,9 +198,7 @@ export async function transition<T extends GuardedDoc, S extends string>(
     // Claims the document does not show yet (a winner between claim and update, or a lost write) are replayed.
     // Looked up only when they can matter: after losing a claim, or before refusing a move.
     const missed: LoggedTransition[] = [];
-    let caughtUp = false;
     const catchUp = async () => {
-      caughtUp = true;
       for (;;) {
         const next = await log
           .findById(transitionKey(machine.entity, id, revision + 1))
