@@ -277,17 +277,14 @@ export class MongoDriver implements DatabaseDriver {
   #parse(query: string): MongoQuery {
     const verdict = classifyMongoQuery(query);
     if (verdict.verdict !== 'read') {
-      const parses = (() => {
-        try {
-          parseMongoQuery(query);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      // A well-formed query that writes is a read-only violation; a malformed one is just a failed query.
-      const code = parses || verdict.verdict === 'write' ? 'read_only_violation' : 'query_failed';
-      throw databaseError(code, ENGINE, verdict.reasons.join('; ') || 'not a read', []);
+      // Unreadable text is a failed query; a well-formed query or command that is not a read is a violation.
+      const unparseable = verdict.statements.every((s) => s.type === 'UNPARSEABLE');
+      throw databaseError(
+        unparseable ? 'query_failed' : 'read_only_violation',
+        ENGINE,
+        verdict.reasons.join('; ') || 'not a read',
+        [],
+      );
     }
     try {
       return parseMongoQuery(query);
