@@ -36,7 +36,7 @@ import {
   type SlackMessageEvent,
   type SlackModalTrigger,
 } from './slack-incoming.ts';
-import { commandQuestion, commandRootText, parseSlashCommand, slashHelpText } from './slash-command.ts';
+import { commandRootText, parseSlashCommand, slashHelpText } from './slash-command.ts';
 
 export interface SlackPlatformOptions {
   /** SLACK_BOT_TOKEN (xoxb-…). */
@@ -308,7 +308,7 @@ export class SlackPlatform implements ChatPlatform {
     this.app.command(commandName, async ({ ack, command, respond, context }) => {
       const parsed = parseSlashCommand(command.text ?? '');
       if (parsed.kind === 'help') {
-        await ack({ response_type: 'ephemeral', text: slashHelpText(commandName, parsed.unknown) });
+        await ack({ response_type: 'ephemeral', text: slashHelpText(commandName) });
         return;
       }
       await ack();
@@ -319,7 +319,7 @@ export class SlackPlatform implements ChatPlatform {
           const root = await this.call('chat.postMessage', () =>
             this.app.client.chat.postMessage({
               channel: command.channel_id,
-              text: commandRootText(parsed, command.user_id),
+              text: commandRootText(parsed.text, command.user_id, commandName),
               unfurl_links: false,
             }),
           );
@@ -333,7 +333,7 @@ export class SlackPlatform implements ChatPlatform {
           id: rootTs,
           thread: slackThread(team, command.channel_id, rootTs),
           user: slackUser(team, command.user_id, command.user_name),
-          text: commandQuestion(parsed),
+          text: parsed.text,
           receivedAt: this.now(),
         });
       });

@@ -202,16 +202,18 @@ describe('SlackPlatform over HTTP: /threadql', () => {
     expect(root!.args.thread_ts).toBeUndefined();
     expect(root!.args.text).toBe('<@U0ALICE> asked: top 5 products by revenue');
     const m = handlers.messages[0]!;
-    expect(m.text).toBe('top 5 products by revenue');
+    // The engine gets the command text verbatim: its chat-command parser owns `ask`, `schema`, `use`.
+    expect(m.text).toBe('ask top 5 products by revenue');
     expect(m.thread.channel).toBe('C0GROWTH');
     expect(m.thread.thread).toMatch(/^1700000000\.\d{6}$/);
     expect(m.user.displayName).toBe('alice');
   });
 
-  it('schema: asks for the schema around a table', async () => {
+  it('schema: starts a thread and hands the command to the engine', async () => {
     await postSlashCommand(url, slashCommand('schema orders', fake.responseUrl()), sign);
     await platform.idle();
-    expect(handlers.messages[0]!.text).toBe('show the schema around orders');
+    expect(fake.callsOf('chat.postMessage')[0]!.args.text).toBe('<@U0ALICE> used `/threadql schema orders`');
+    expect(handlers.messages[0]!.text).toBe('schema orders');
   });
 
   it('help: answers privately in the ack, without a thread', async () => {
@@ -220,6 +222,7 @@ describe('SlackPlatform over HTTP: /threadql', () => {
     const body = (await res.json()) as { response_type: string; text: string };
     expect(body.response_type).toBe('ephemeral');
     expect(body.text).toContain('/threadql ask <question>');
+    expect(body.text).toContain('turns questions into SQL');
     expect(fake.callsOf('chat.postMessage')).toHaveLength(0);
     expect(handlers.messages).toHaveLength(0);
   });
