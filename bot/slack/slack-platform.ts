@@ -86,6 +86,7 @@ export class SlackPlatform implements ChatPlatform {
   readonly capabilities: PlatformCapabilities = {
     modals: true,
     ephemeral: true,
+    ephemeralScope: 'anywhere',
     tableBlocks: true,
     maxMessageChars: 40_000,
     codeBlockWidth: 80,
