@@ -46,6 +46,9 @@ const envSchema = z.object({
   THREADQL_MASTER_KEY: optionalString,
   THREADQL_CONFIG: optionalString.transform((v) => v ?? './threadql.yml'),
   THREADQL_DATA_DIR: optionalString.transform((v) => v ?? './.data'),
+  /** Chromium for ER-diagram PNGs; defaults to PUPPETEER_EXECUTABLE_PATH, then `chromium` on PATH. */
+  THREADQL_CHROMIUM: optionalString,
+  PUPPETEER_EXECUTABLE_PATH: optionalString,
   THREADQL_LOG_LEVEL: optionalString.pipe(
     z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
   ).transform((v) => v ?? 'info'),

@@ -17,6 +17,8 @@ export interface Confirmation {
   askerKey: string;
   connectionName: string;
   question: string;
+  /** Chart title: the question, or empty for pasted SQL (the renderer then names the axes). */
+  title: string;
   sql: string;
   sqlHash: string;
   verdict: StatementClass;

@@ -156,7 +156,6 @@ export class ConversationEngine {
           },
           (candidate) => this.validateCandidate(connection.name, candidate),
         );
-        await sessions.addTokenUsage(session.id, answer.usage);
         if (answer.kind === 'clarify') {
           await platform.update(progress, textReply(`🤔 ${answer.question}`));
           await sessions.appendHistory(session.id, {
@@ -238,6 +237,8 @@ export class ConversationEngine {
       askerKey: userKey(message.user),
       connectionName,
       question: message.text,
+      // Pasted SQL is no title; the generator's title or the question is.
+      title: generation ? (generation.title ?? message.text) : '',
       sql: query,
       verdict: verdict.verdict,
       explanation: generation?.explanation ?? 'Your query:',
@@ -309,7 +310,7 @@ export class ConversationEngine {
       const { driver } = await connections.resolveByName(confirmation.connectionName);
       const result = await driver.executeRead(confirmation.sql, { timeoutMs: limits.statementTimeoutMs, maxRows: limits.maxRows });
       const chart = await renderers
-        .chart(result, { title: confirmation.question, ...(confirmation.chart ? { hint: confirmation.chart } : {}) })
+        .chart(result, { title: confirmation.title, ...(confirmation.chart ? { hint: confirmation.chart } : {}) })
         .catch((error: unknown) => {
           this.deps.logger.warn({ err: error }, 'chart rendering failed');
           return undefined;
@@ -318,10 +319,7 @@ export class ConversationEngine {
       // Small results: the CSV comes from the rows in hand. Capped results: streamed again in full, after the preview.
       const csv = result.truncated
         ? undefined
-        : await renderers.csv(
-            { columns: result.columns, batches: (async function* () { yield result.rows; })() },
-            { filename: `${base}.csv`, maxBytes: limits.csvMaxBytes },
-          );
+        : await renderers.csv(result, { filename: `${base}.csv`, maxBytes: limits.csvMaxBytes });
       await platform.post(
         click.thread,
         resultReply({
@@ -333,7 +331,8 @@ export class ConversationEngine {
           turn: confirmation.turn,
         }),
       );
-      await platform.update(card, settledCardReply(confirmation, `✅ Run by ${who} · ${result.rowCount}${result.truncated ? '+' : ''} rows in ${result.durationMs} ms`));
+      const rows = `${result.rowCount.toLocaleString('en-US')}${result.truncated ? '+' : ''} rows`;
+      await platform.update(card, settledCardReply(confirmation, `✅ Run by ${who} · ${rows} in ${Math.round(result.durationMs)} ms`));
       await sessions.appendHistory(confirmation.sessionId, {
         type: 'query',
         userInput: confirmation.question,

@@ -52,10 +52,9 @@ export interface SessionStore {
   /** The thread's session, created (titled by the first question) when absent. */
   openSession(thread: ThreadRef, user: UserRef, connectionName: string, question: string): Promise<SessionInfo>;
   findSession(thread: ThreadRef): Promise<SessionInfo | undefined>;
-  /** Appends one immutable history entry; returns its sequence number. */
+  /** Appends one immutable history entry (its tokenCount adds to the session's usage); returns its sequence number. */
   appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number>;
   setConnection(sessionId: string, connectionName: string): Promise<void>;
-  addTokenUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number }): Promise<void>;
   recordFeedback(input: { sessionId: string; turn: number; userKey: string; rating: 'up' | 'down'; sql?: string }): Promise<void>;
   audit(event: { action: string; actorKey: string; threadKey: string; sqlHash?: string; detail?: Record<string, unknown> }): Promise<void>;
 }
@@ -94,7 +93,7 @@ export interface ChartSuggestion {
 }
 
 export type Generation =
-  | { kind: 'query'; query: string; explanation: string; chart?: ChartSuggestion; attempts: number; usage: LlmUsage }
+  | { kind: 'query'; query: string; explanation: string; title?: string; chart?: ChartSuggestion; attempts: number; usage: LlmUsage }
   | { kind: 'clarify'; question: string; usage: LlmUsage };
 
 export interface GenerationRequest {
@@ -120,7 +119,7 @@ export interface ChartImage {
 export interface ResultRenderers {
   chart(result: QueryResult, options: { title: string; hint?: ChartSuggestion }): Promise<ChartImage | undefined>;
   /** CSV of a whole result, streamed batch by batch; `capped` when the size cap cut it short. */
-  csv(stream: Pick<ReadStream, 'columns' | 'batches'>, options: { filename: string; maxBytes: number }): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
+  csv(input: QueryResult | ReadStream, options: { filename: string; maxBytes: number }): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
   /** ERD PNG of the schema, or of the neighbourhood of `tables`; text when no browser is available. */
   erd(schema: SchemaSnapshot, tables: string[]): Promise<{ png?: Buffer; mermaid: string; warning?: string }>;
 }

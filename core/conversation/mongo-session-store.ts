@@ -1,0 +1,179 @@
+/**
+ * The engine's SessionStore on the Mongoose models: sessions keyed by thread, immutable history entries,
+ * feedback, audit events, and the DatabaseConnection documents (status, schema cache, encrypted URL) of
+ * the connections threadql.yml declares.
+ */
+import type { Connection, Types } from 'mongoose';
+import type { ConnectionConfig } from '../../config/config-file.ts';
+import { createModels, initModels, type Models } from '../../models/create-models.ts';
+import { readSchemaCache, transitionConnection, writeSchemaCache, type ConnectionStatus } from '../../models/database-connection.ts';
+import { recordFeedback } from '../../models/feedback.ts';
+import { appendHistory, historyKey, lastHistory, type ExecutionStatus } from '../../models/query-history.ts';
+import { findOrCreateSession, type QuerySessionFields } from '../../models/query-session.ts';
+import { saveConnectionSecret } from '../credentials/connection-secrets.ts';
+import { CredentialVault } from '../credentials/credential-vault.ts';
+import type { SchemaSnapshot } from '../db/database-dialect.ts';
+import { StateTransitionError } from '../errors.ts';
+import { threadKey, type ThreadRef, type UserRef, userKey } from './chat-platform.ts';
+import type { HistoryEntryInput, HistoryStatus, SessionInfo, SessionStore } from './engine-ports.ts';
+
+/** Turns of context the LLM sees. */
+const CONTEXT_TURNS = 10;
+const CONFIG_WORKSPACE = '*';
+
+const EXECUTION_STATUS: Record<HistoryStatus, ExecutionStatus> = {
+  planned: 'pending',
+  awaiting_confirmation: 'pending',
+  needs_approval: 'skipped',
+  cancelled: 'skipped',
+  clarification: 'skipped',
+  success: 'success',
+  error: 'error',
+};
+
+export interface MongoSessionStoreOptions {
+  connections: readonly ConnectionConfig[];
+  /** THREADQL_MASTER_KEY (base64 key or passphrase:…): connection URLs are stored encrypted with it. */
+  masterKey: string;
+  /** How long DatabaseConnection.schemaCache stays valid, in seconds. */
+  schemaTtlSeconds?: number;
+}
+
+export class MongoSessionStore implements SessionStore {
+  readonly models: Models;
+  private readonly connectionIds: Map<string, Types.ObjectId>;
+  private readonly schemaTtlMs: number;
+
+  private constructor(models: Models, connectionIds: Map<string, Types.ObjectId>, schemaTtlMs: number) {
+    this.models = models;
+    this.connectionIds = connectionIds;
+    this.schemaTtlMs = schemaTtlMs;
+  }
+
+  /** Compiles the models, creates their indexes and records the configured connections (URLs encrypted). */
+  static async create(store: Connection, options: MongoSessionStoreOptions): Promise<MongoSessionStore> {
+    const models = createModels(store);
+    await initModels(models);
+    const vault = CredentialVault.fromMasterKey(options.masterKey);
+    const ids = new Map<string, Types.ObjectId>();
+    for (const config of options.connections) {
+      const doc = await models.DatabaseConnection.findOneAndUpdate(
+        { workspace: CONFIG_WORKSPACE, name: config.name.toLowerCase() },
+        {
+          $set: {
+            databaseType: config.type,
+            description: config.description ?? null,
+            channels: config.channels,
+            isDefault: config.default,
+            maskedColumns: config.maskedColumns,
+            source: 'config',
+          },
+          $setOnInsert: { workspace: CONFIG_WORKSPACE, name: config.name.toLowerCase(), status: 'disconnected' },
+        },
+        { upsert: true, returnDocument: 'after', runValidators: true, setDefaultsOnInsert: true },
+      );
+      await saveConnectionSecret(models.CredentialStore, vault, doc!._id, config.url);
+      ids.set(config.name.toLowerCase(), doc!._id);
+    }
+    return new MongoSessionStore(models, ids, (options.schemaTtlSeconds ?? 3600) * 1000);
+  }
+
+  async openSession(thread: ThreadRef, user: UserRef, connectionName: string, question: string): Promise<SessionInfo> {
+    const session = await findOrCreateSession(this.models.QuerySession, thread, {
+      question,
+      connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null,
+      createdBy: userKey(user),
+    });
+    if (!session.context?.connectionName) await this.setConnection(session._id, connectionName);
+    return this.info({ ...session, context: { ...session.context, connectionName: session.context?.connectionName ?? connectionName } });
+  }
+
+  async findSession(thread: ThreadRef): Promise<SessionInfo | undefined> {
+    const session = await this.models.QuerySession.findById(threadKey(thread)).lean<QuerySessionFields>();
+    return session ? this.info(session) : undefined;
+  }
+
+  async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
+    const saved = await appendHistory(this.models, sessionId, {
+      type: entry.type,
+      userInput: entry.userInput,
+      generatedSql: entry.generatedSql ?? null,
+      executionStatus: EXECUTION_STATUS[entry.status],
+      resultCount: entry.resultCount ?? null,
+      executionMs: entry.executionMs ?? null,
+      tokenCount: entry.tokenCount ?? 0,
+      user: entry.userKey,
+      error: entry.error ? `${entry.error.code}: ${entry.error.message}`.slice(0, 2000) : null,
+    });
+    return saved.sequence;
+  }
+
+  async setConnection(sessionId: string, connectionName: string): Promise<void> {
+    await this.models.QuerySession.updateOne(
+      { _id: sessionId },
+      { $set: { 'context.connectionName': connectionName, connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null } },
+    );
+  }
+
+  async recordFeedback(input: { sessionId: string; turn: number; userKey: string; rating: 'up' | 'down'; sql?: string }): Promise<void> {
+    await recordFeedback(this.models.Feedback, {
+      session: input.sessionId,
+      historyEntry: historyKey(input.sessionId, input.turn),
+      user: input.userKey,
+      rating: input.rating,
+      ...(input.sql ? { correctedSql: input.sql } : {}),
+    });
+  }
+
+  async audit(event: { action: string; actorKey: string; threadKey: string; sqlHash?: string; detail?: Record<string, unknown> }): Promise<void> {
+    const outcome = /refused|denied/.test(event.action) ? 'denied' : /failed/.test(event.action) ? 'failure' : 'success';
+    await this.models.AuditEvent.create({
+      actor: event.actorKey,
+      action: event.action,
+      outcome,
+      workspace: event.threadKey.split(':').slice(0, 2).join(':'),
+      thread: event.threadKey,
+      sqlHash: event.sqlHash ?? null,
+      detail: event.detail ?? {},
+    });
+  }
+
+  /** Records a connection's status; bookkeeping never fails a query, so refused moves are absorbed. */
+  async setConnectionStatus(name: string, status: 'connecting' | 'connected' | 'error', detail?: string): Promise<void> {
+    const id = this.connectionIds.get(name.toLowerCase());
+    if (!id) return;
+    const current = await this.models.DatabaseConnection.findById(id, { status: 1 }).lean<{ status: ConnectionStatus }>();
+    try {
+      if (status === 'connecting' && current?.status === 'connected') await transitionConnection(this.models, id, 'disconnected');
+      if (status === 'connecting' && current?.status === 'connecting') return;
+      await transitionConnection(this.models, id, status, status === 'error' ? { set: { lastError: (detail ?? 'error').slice(0, 1000) } } : {});
+    } catch (error) {
+      if (!(error instanceof StateTransitionError)) throw error;
+    }
+  }
+
+  async readSchema(name: string): Promise<SchemaSnapshot | undefined> {
+    const id = this.connectionIds.get(name.toLowerCase());
+    return id ? readSchemaCache(this.models.DatabaseConnection, id, { ttlMs: this.schemaTtlMs }) : undefined;
+  }
+
+  async writeSchema(name: string, schema: SchemaSnapshot): Promise<void> {
+    const id = this.connectionIds.get(name.toLowerCase());
+    if (id) await writeSchemaCache(this.models.DatabaseConnection, id, schema);
+  }
+
+  private async info(session: QuerySessionFields): Promise<SessionInfo> {
+    const entries = await lastHistory(this.models.QueryHistory, session._id, CONTEXT_TURNS * 2);
+    const turns = entries
+      .filter((e) => e.type === 'query' || e.type === 'clarification')
+      .map((e) => ({
+        question: e.userInput,
+        ...(e.generatedSql ? { sql: e.generatedSql } : {}),
+        status: e.executionStatus,
+        ...(e.resultCount !== null ? { resultCount: e.resultCount } : {}),
+      }))
+      .slice(-CONTEXT_TURNS);
+    const connectionName = typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
+    return { id: session._id, threadKey: session._id, connectionName, recentTurns: turns };
+  }
+}
