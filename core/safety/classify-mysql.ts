@@ -175,6 +175,11 @@ function classifyExplain(body: Record<string, unknown>, options: ClassifyOptions
     for (const r of inner.reasons) f.raise(inner.verdict, r);
     return f;
   }
+  if (inner.verdict === 'write' || inner.verdict === 'ddl') {
+    // It does not run, but MariaDB refuses EXPLAIN of a write inside a read-only transaction, so it cannot run as
+    // a read either; it keeps its statement's class.
+    return new Findings(inner.verdict, `EXPLAIN of a ${innerType} is refused in a read-only transaction`);
+  }
   const f = new Findings('read', `EXPLAIN plans the ${innerType} without running it`);
   const probe = new Findings('read', '');
   inspect(innerBody, probe, options);

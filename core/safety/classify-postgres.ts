@@ -5,7 +5,7 @@
 import { parse } from 'libpg-query';
 import { Findings, forEachNode, isRecord } from './findings.ts';
 import { judgeFunctionCall, type ClassifyOptions } from './function-policy.ts';
-import { POSTGRES_FUNCTION_POLICY } from './postgres-function-policy.ts';
+import { POSTGRES_BUILTIN_OPERATORS, POSTGRES_FUNCTION_POLICY } from './postgres-function-policy.ts';
 import { batchVerdict, type StatementVerdict, type Verdict } from './verdict.ts';
 
 interface RawStatement {
@@ -258,6 +258,11 @@ function inspectExpressions(tree: unknown, f: Findings, options: ClassifyOptions
       case 'SelectStmt':
         if (node.intoClause) f.raise('write', 'SELECT INTO creates and fills a table');
         break;
+      case 'A_Expr': {
+        const reason = judgeOperator(node, options);
+        if (reason) f.raise('other', reason);
+        break;
+      }
     }
   });
 }
@@ -275,6 +280,34 @@ function judgeFunction(call: Record<string, unknown>, options: ClassifyOptions):
   );
 }
 
+/** Operator kinds whose `name` is a real operator (the others name a construct: BETWEEN, LIKE's ~~ and so on). */
+const OPERATOR_KINDS = new Set([
+  'AEXPR_OP',
+  'AEXPR_OP_ANY',
+  'AEXPR_OP_ALL',
+  'AEXPR_DISTINCT',
+  'AEXPR_NOT_DISTINCT',
+  'AEXPR_NULLIF',
+  'AEXPR_IN',
+  'AEXPR_LIKE',
+  'AEXPR_ILIKE',
+  'AEXPR_SIMILAR',
+]);
+
+function judgeOperator(expr: Record<string, unknown>, options: ClassifyOptions): string | undefined {
+  if (!OPERATOR_KINDS.has(String(expr.kind))) return undefined;
+  const parts = (Array.isArray(expr.name) ? expr.name : []).map((p) =>
+    isRecord(p) && isRecord(p.String) ? String(p.String.sval ?? '') : '',
+  );
+  const name = parts.at(-1) ?? '';
+  const schema = parts.length > 1 ? parts.slice(0, -1).join('.') : undefined;
+  const qualified = schema === undefined ? name : `${schema}.${name}`;
+  if ((schema === undefined || schema === 'pg_catalog') && POSTGRES_BUILTIN_OPERATORS.has(name))
+    return undefined;
+  if (options.safeFunctions?.includes(`operator ${qualified}`)) return undefined;
+  return `uses operator ${qualified}, which is not a built-in operator (an operator runs a function)`;
+}
+
 /** EXPLAIN only plans, so it is a read; EXPLAIN ANALYZE runs its statement, so it takes that statement's class. */
 function classifyExplain(body: Record<string, unknown>, options: ClassifyOptions): Findings {
   const query = isRecord(body.query) ? body.query : {};
@@ -283,6 +316,9 @@ function classifyExplain(body: Record<string, unknown>, options: ClassifyOptions
     const def = isRecord(o) && isRecord(o.DefElem) ? o.DefElem : undefined;
     return def?.defname === 'analyze' && !isFalse(def.arg);
   });
+  if (innerKind === 'ExecuteStmt') {
+    return new Findings('other', 'EXPLAIN EXECUTE plans a prepared statement the classifier cannot see');
+  }
   if (analyze) {
     const inner = classifyNode(innerKind, innerBody, options);
     const f = new Findings(

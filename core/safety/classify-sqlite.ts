@@ -91,6 +91,11 @@ function classifyNode(stmt: Node, options: ClassifyOptions): Findings {
     case 'explain_stmt': {
       // SQLite's EXPLAIN (QUERY PLAN) compiles its statement and never runs it.
       const inner = isRecord(stmt.statement) ? stmt.statement : {};
+      const innerClass = classifyNode(inner, options).verdict;
+      if (innerClass === 'write' || innerClass === 'ddl') {
+        // It does not run, but sqlite3_stmt_readonly() judges EXPLAIN by its statement, so it keeps that class.
+        return new Findings(innerClass, `EXPLAIN of a ${displayType(inner)} is not read-only to SQLite`);
+      }
       const f = new Findings('read', `EXPLAIN compiles the ${displayType(inner)} without running it`);
       const probe = new Findings('read', '');
       inspect(inner, probe, options);

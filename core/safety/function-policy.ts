@@ -19,6 +19,7 @@ export interface ClassifyOptions {
    * Extra functions this deployment vouches for as free of side effects, e.g. its own pure SQL functions or an
    * extension's (PostGIS `st_distance`). Matched against the call's name, or `schema.name` when qualified;
    * case-insensitive for MySQL and SQLite, exact for PostgreSQL (whose unquoted names are already lower-case).
+   * A PostgreSQL operator that is not built in is vouched for as `operator ===` (or `operator schema.===`).
    */
   safeFunctions?: readonly string[];
 }

@@ -193,6 +193,8 @@ const VOLATILE_BUT_PURE = [
   'json_scalar',
   'json_serialize',
   'has_largeobject_privilege',
+  'system_user',
+  'merge_action',
 ];
 
 const dangerous = new Map(DANGEROUS);
@@ -202,3 +204,16 @@ const safe = new Set(
 
 /** PostgreSQL's function policy: built-ins in pg_catalog that are immutable/stable or known pure, minus the deny-list. */
 export const POSTGRES_FUNCTION_POLICY: FunctionPolicy = { safe, dangerous };
+
+/**
+ * The operator names PostgreSQL 15 defines in pg_catalog (`SELECT DISTINCT oprname FROM pg_operator`). An operator
+ * is a function call in disguise, so a query using any other operator (CREATE OPERATOR ===) is treated like a call
+ * to an unknown function.
+ */
+export const POSTGRES_BUILTIN_OPERATORS: ReadonlySet<string> = new Set(
+  `!! !~ !~* !~~ !~~* # ## #- #> #>> % & && &< &<| &> * *< *<= *<> *= *> *>= + - -> ->> -|- / < <-> << <<= <<| <=
+<> <@ <^ = > >= >> >>= >^ ? ?# ?& ?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ ^@ | |&> |/ |>> || ||/ ~ ~* ~<=~ ~<~ ~= ~>=~
+~>~ ~~ ~~* !=`
+    .split(/\s+/)
+    .filter(Boolean),
+);
