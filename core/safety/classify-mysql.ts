@@ -1,7 +1,8 @@
 /**
  * MySQL/MariaDB classification on sqlparser-rs (Apache DataFusion's parser, MySQL dialect, via WASM).
  *
- * Why sqlparser-rs: the candidates were run on the hard cases (test/safety/classify-mysql.test.ts keeps them).
+ * Why sqlparser-rs: the candidates (sql-parser-cst, node-sql-parser, sqlparser-rs) were run on the hard cases now kept in
+ * test/safety/mysql-cases.ts.
  * It is the only one that lexes like the server where it matters for safety: it runs the code inside executable
  * comments (`/*!50000 DROP TABLE x *\/` is a DROP to it, as to MySQL) and knows that `--` starts a comment only
  * before whitespace (`SELECT 1 --1; DROP TABLE t` is two statements). sql-parser-cst and node-sql-parser both
