@@ -40,6 +40,9 @@ beforeAll(async () => {
       bio text
     );
     CREATE SEQUENCE ${schema}.counter;
+    CREATE TYPE ${schema}.mood AS ENUM ('happy', 'sad');
+    CREATE TABLE ${schema}.moods (m ${schema}.mood NOT NULL);
+    INSERT INTO ${schema}.moods VALUES ('happy'), ('sad');
     INSERT INTO ${schema}.customers (email, name) VALUES ('a@x', 'Ann'), ('b@x', 'Bob'), ('c@x', NULL);
     INSERT INTO ${schema}.orders (customer_id, total, status)
       SELECT 1 + (g % 3), g * 1.25, CASE WHEN g % 2 = 0 THEN 'open' ELSE 'paid' END FROM generate_series(1, 20) g;
@@ -72,6 +75,7 @@ describe('PostgreSQL driver', () => {
     expect(snapshot.databaseType).toBe('postgres');
     expect(snapshot.tables.map((t) => t.name)).toEqual([
       `${schema}.customers`,
+      `${schema}.moods`,
       `${schema}.orders`,
       `${schema}.profiles`,
     ]);
@@ -123,7 +127,7 @@ describe('PostgreSQL driver', () => {
     );
   });
 
-  it('uses the same number of catalog queries for 3 tables and for 60', async () => {
+  it('uses the same number of catalog queries for 4 tables and for 60', async () => {
     const counted = async (
       schemas: string[],
     ): Promise<{ queries: number; tables: number; reported: number }> => {
@@ -139,7 +143,7 @@ describe('PostgreSQL driver', () => {
     };
     const small = await counted([schema]);
     const large = await counted([wide]);
-    expect(small.tables).toBe(3);
+    expect(small.tables).toBe(4);
     expect(large.tables).toBe(60);
     expect(large.queries).toBe(small.queries);
     expect(small.reported).toBe(small.queries);
@@ -299,7 +303,11 @@ describe('PostgreSQL driver', () => {
       }
       const unread = await single.streamRead('SELECT 1', read);
       await unread.close();
-      // With one pooled connection, this only runs if both streams gave it back.
+      // A type outside the built-in map is looked up without waiting on the (only) pooled connection.
+      const enums = await single.streamRead(`SELECT m FROM ${schema}.moods ORDER BY m`, read);
+      expect(enums.columns).toEqual([{ name: 'm', type: `${schema}.mood`, kind: 'string' }]);
+      expect(await collect(enums.batches)).toEqual([[['happy'], ['sad']]]);
+      // With one pooled connection, this only runs if every stream gave it back.
       await expect(single.executeRead('SELECT 2 AS two', read)).resolves.toMatchObject({ rows: [[2]] });
     } finally {
       await single.close();

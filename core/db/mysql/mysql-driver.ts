@@ -164,8 +164,8 @@ export class MysqlDriver implements DatabaseDriver {
     } catch (error) {
       return fail(error);
     }
-    // Per-batch time limits apply to the statement as a whole here; the guard stops once rows flow.
-    guard.stop();
+    // The time limit covers the whole statement, streaming included (MariaDB counts it that way too), and the
+    // abort signal stays live until the stream ends; finish() stops the guard.
 
     let rowCount = 0;
     let truncated = false;

@@ -51,16 +51,20 @@ export class PostgresDriver implements DatabaseDriver {
   readonly dialect: DatabaseDialect;
   readonly #pool: pg.Pool;
   readonly #secrets: string[];
+  readonly #url: string;
+  readonly #connectTimeoutMs: number;
   readonly #types = new Map<number, PgTypeInfo>();
   #closing: Promise<void> | undefined;
 
   constructor(dialect: DatabaseDialect, url: string, options: DriverOptions = {}) {
     this.dialect = dialect;
     this.#secrets = secretsOf(url);
+    this.#url = url;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 5,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: this.#connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       application_name: 'threadql',
     });
@@ -96,7 +100,7 @@ export class PostgresDriver implements DatabaseDriver {
       const truncated = rows.length > options.maxRows;
       const kept = truncated ? rows.slice(0, options.maxRows) : rows;
       return {
-        columns: await this.#columns(fields),
+        columns: await this.#columns(fields, client),
         rows: kept,
         rowCount: kept.length,
         truncated,
@@ -274,16 +278,35 @@ export class PostgresDriver implements DatabaseDriver {
     if (pid !== null) await this.#pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
   }
 
-  /** Column names, type names and kinds; unknown OIDs (enums, domains, extensions) are looked up once and cached. */
-  async #columns(fields: Field[]): Promise<ResultColumn[]> {
+  /**
+   * Column names, type names and kinds; unknown OIDs (enums, domains, extensions) are looked up once and cached.
+   * The lookup runs on `client` when it is free, otherwise (a stream holds its client with a cursor open) on a
+   * short-lived connection of its own: borrowing from the pool could wait forever on a pool of one.
+   */
+  async #columns(fields: Field[], client?: pg.PoolClient): Promise<ResultColumn[]> {
     const missing = [...new Set(fields.map((f) => f.dataTypeID))].filter(
       (oid) => !builtinPgType(oid) && !this.#types.has(oid),
     );
     if (missing.length > 0) {
-      const { rows } = await this.#pool.query<{ oid: number; name: string; category: string }>(
-        'SELECT oid::int8::float8 AS oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])',
-        [missing],
-      );
+      const sql =
+        'SELECT oid::int8::float8 AS oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])';
+      type TypeRow = { oid: number; name: string; category: string };
+      let rows: TypeRow[];
+      if (client) rows = (await client.query<TypeRow>(sql, [missing])).rows;
+      else {
+        const own = new pg.Client({
+          connectionString: this.#url,
+          connectionTimeoutMillis: this.#connectTimeoutMs,
+          application_name: 'threadql',
+        });
+        own.on('error', ignore);
+        try {
+          await own.connect();
+          rows = (await own.query<TypeRow>(sql, [missing])).rows;
+        } finally {
+          await own.end().catch(() => {});
+        }
+      }
       for (const r of rows)
         this.#types.set(Number(r.oid), { name: r.name, kind: kindFromCategory(r.name, r.category) });
     }
