@@ -5,7 +5,7 @@
  * Run: `npm run bench:models` (with the services' env, e.g. under scripts/test.sh's environment).
  */
 import { randomBytes } from 'node:crypto';
-import mongoose from 'mongoose';
+import mongoose, { type Types } from 'mongoose';
 import { testServices } from '../config/test-services.ts';
 import type { SchemaSnapshot, TableInfo } from '../core/db/database-dialect.ts';
 import { createModels, initModels } from '../models/create-models.ts';
@@ -175,7 +175,7 @@ try {
   // Connections: 20 in the workspace (5 with a 1,000-table schema cache), 5 config-wide, 30 elsewhere.
   process.stderr.write('seeding connections…\n');
   const big = snapshotOfSize(1000, 15);
-  const ids = [];
+  const ids: Types.ObjectId[] = [];
   for (let i = 0; i < 55; i++) {
     const workspace = i < 20 ? 'slack:T1' : i < 25 ? '*' : 'slack:T3';
     const c = await models.DatabaseConnection.create({
