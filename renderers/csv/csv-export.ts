@@ -168,7 +168,8 @@ export function csvStream(
       settled = true;
     } catch (error) {
       settled = true;
-      reject(error);
+      // Destroying the stream throws an AbortError into the generator: the export was stopped, not broken.
+      reject((error as { name?: unknown } | null)?.name === 'AbortError' ? stopped(error) : error);
       throw error;
     } finally {
       if (!settled)
@@ -176,4 +177,8 @@ export function csvStream(
     }
   }
   return { stream: Readable.from(pump(), { objectMode: false }), summary };
+}
+
+function stopped(cause?: unknown): RenderError {
+  return new RenderError('render_failed', 'The CSV export was stopped before it finished.', { cause });
 }
