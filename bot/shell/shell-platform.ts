@@ -123,7 +123,7 @@ export class ShellPlatform implements ChatPlatform {
       this.modal = undefined;
       const field = spec.fields[0];
       await handlers.onModalSubmit({
-        id: `modal-${++this.counter}`,
+        id: `${this.thread.thread}-modal-${++this.counter}`,
         thread: this.thread,
         user: this.user,
         modalId: spec.id,
@@ -142,7 +142,7 @@ export class ShellPlatform implements ChatPlatform {
         return;
       }
       await handlers.onButton({
-        id: `click-${++this.counter}`,
+        id: `${this.thread.thread}-click-${++this.counter}`,
         thread: this.thread,
         message: picked.message,
         user: this.user,
@@ -151,7 +151,7 @@ export class ShellPlatform implements ChatPlatform {
       });
       return;
     }
-    await handlers.onMessage({ id: `in-${++this.counter}`, thread: this.thread, user: this.user, text, receivedAt: new Date() });
+    await handlers.onMessage({ id: `${this.thread.thread}-in-${++this.counter}`, thread: this.thread, user: this.user, text, receivedAt: new Date() });
   }
 
   private async print(message: PostedMessage, reply: Reply, updated: boolean): Promise<void> {
