@@ -173,7 +173,8 @@ export function chartData(
     const seriesOrder = [...new Set(rows.map((r) => r.s ?? ''))];
     return { rows, notes, temporalX: false, xOrder, seriesOrder };
   }
-  const { kept, rest } = topKeys(xTotals, topN);
+  // Grouping only a handful of bars into "Other" hides them for no gain: allow a little slack first.
+  const { kept, rest } = topKeys(xTotals, xTotals.size <= topN + 5 ? xTotals.size : topN);
   if (rest.size > 0) {
     notes.push(`top ${kept.length} of ${xTotals.size}; the other ${rest.size} summed as ${OTHER_LABEL}`);
     rows = aggregate(rows.map((r) => (rest.has(String(r.x)) ? { ...r, x: OTHER_LABEL } : r)));

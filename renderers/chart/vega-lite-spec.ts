@@ -28,6 +28,26 @@ export function numberFormat(values: readonly number[]): string {
   return max >= 1e9 ? '.3~s' : ',~f';
 }
 
+/** d3 format for values printed on marks (bar ends, cells, the big number): one precision for all. */
+export function labelFormat(values: readonly number[]): string {
+  const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  if (max >= 1e9) return '.3~s';
+  if (values.every(Number.isInteger)) return ',d';
+  if (max >= 1000) return ',.0f';
+  return ',.2~f';
+}
+
+/** The big number keeps cents: integers as they are, other values with two decimals (four below 1). */
+function bigNumberFormat(value: number): string {
+  if (Number.isInteger(value)) return ',d';
+  return Math.abs(value) >= 1 ? ',.2f' : ',.4~f';
+}
+
+/** Axis settings that stop fractional ticks (1.5 orders) when every value is a whole number. */
+function integerTicks(values: readonly number[]): { tickMinStep?: number } {
+  return values.length > 0 && values.every(Number.isInteger) ? { tickMinStep: 1 } : {};
+}
+
 /** Breaks a long title into at most two lines of ~64 characters, ending in "…" when cut. */
 export function wrapTitle(title: string, width = 64): string | string[] {
   const words = title.replace(/\s+/g, ' ').trim().split(' ');
@@ -123,7 +143,7 @@ export function vegaLiteSpec(
         layer: [
           {
             mark: { type: 'text', fontSize: 64, fontWeight: 'bold', color: TEXT, baseline: 'middle' },
-            encoding: { text: { field: 'y', type: 'quantitative', format: numberFormat([value]) } },
+            encoding: { text: { field: 'y', type: 'quantitative', format: bigNumberFormat(value) } },
           },
           {
             mark: { type: 'text', fontSize: 15, color: MUTED, dy: 52 },
@@ -152,7 +172,12 @@ export function vegaLiteSpec(
                 axis: { format: axis!.format, labelAngle: 0, labelOverlap: 'greedy', labelSeparation: 8 },
               }
             : { field: 'x', type: 'ordinal', title: labels.xTitle, sort: null, axis: { labelAngle: -40 } },
-          y: { field: 'y', type: 'quantitative', title: labels.yTitle, axis: { format: yFormat } },
+          y: {
+            field: 'y',
+            type: 'quantitative',
+            title: labels.yTitle,
+            axis: { format: yFormat, ...integerTicks(data.rows.map((r) => r.y)) },
+          },
           ...(series ? { color: color(labels.seriesTitle) } : {}),
         },
       } as TopLevelSpec;
@@ -174,14 +199,17 @@ export function vegaLiteSpec(
             type: 'quantitative',
             title: labels.xTitle,
             scale: { zero: false },
-            axis: { format: numberFormat(data.rows.map((r) => r.x as number)) },
+            axis: {
+              format: numberFormat(data.rows.map((r) => r.x as number)),
+              ...integerTicks(data.rows.map((r) => r.x as number)),
+            },
           },
           y: {
             field: 'y',
             type: 'quantitative',
             title: labels.yTitle,
             scale: { zero: false },
-            axis: { format: yFormat },
+            axis: { format: yFormat, ...integerTicks(data.rows.map((r) => r.y)) },
           },
           ...(series ? { color: color(labels.seriesTitle) } : {}),
         },
@@ -198,7 +226,7 @@ export function vegaLiteSpec(
             type: 'nominal',
             title: labels.xTitle,
             sort: data.xOrder ?? null,
-            axis: { labelLimit: 240 },
+            axis: { labelLimit: 300 },
           },
           x: {
             field: 'y',
@@ -216,7 +244,9 @@ export function vegaLiteSpec(
           },
           {
             mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: MUTED },
-            encoding: { text: { field: 'y', type: 'quantitative', format: yFormat } },
+            encoding: {
+              text: { field: 'y', type: 'quantitative', format: labelFormat(data.rows.map((r) => r.y)) },
+            },
           },
         ],
       } as TopLevelSpec;
@@ -234,7 +264,7 @@ export function vegaLiteSpec(
             type: 'nominal',
             title: labels.xTitle,
             sort: data.xOrder ?? null,
-            axis: { labelLimit: 240 },
+            axis: { labelLimit: 300 },
           },
           x: {
             field: 'y',
@@ -287,7 +317,11 @@ export function vegaLiteSpec(
                 {
                   mark: { type: 'text' as const, fontSize: 10 },
                   encoding: {
-                    text: { field: 'y', type: 'quantitative' as const, format: yFormat },
+                    text: {
+                      field: 'y',
+                      type: 'quantitative' as const,
+                      format: labelFormat(data.rows.map((r) => r.y)),
+                    },
                     color: {
                       condition: { test: `datum.y > ${midpoint(data)}`, value: 'white' },
                       value: TEXT,

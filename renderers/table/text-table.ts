@@ -78,6 +78,8 @@ interface Layout {
 
 /** Kinds whose values are never cut: a cut number or date reads as a different value. */
 const UNCUTTABLE: ReadonlySet<ValueKind> = new Set(['number', 'date', 'datetime', 'boolean']);
+/** Text that is really a number or a timestamp (SQLite and MongoDB hand dates over as text). */
+const DATA_LIKE = /^[-+]?\d[\d.,:+\- TZ]*$/;
 
 function layout(
   headers: string[],
@@ -91,7 +93,9 @@ function layout(
   );
   const minimum = natural.map((w, c) => {
     const values = Math.max(1, ...cells.map((row) => displayWidth(row[c]!)));
-    if (UNCUTTABLE.has(kinds[c]!)) return Math.min(w, Math.max(values, MIN_COLUMN_WIDTH));
+    const dataLike =
+      cells.length > 0 && cells.every((row) => DATA_LIKE.test(row[c]!) || row[c] === NULL_TEXT);
+    if (UNCUTTABLE.has(kinds[c]!) || dataLike) return Math.min(w, Math.max(values, MIN_COLUMN_WIDTH));
     return Math.min(w, Math.max(MIN_COLUMN_WIDTH, Math.min(displayWidth(headers[c]!), 8)));
   });
   // Keep as many leading columns as fit at their minimum widths; the rest are reported as hidden.
