@@ -1,13 +1,106 @@
+/**
+ * Starts the chat adapters whose tokens are configured (Slack, Discord), each driving the one conversation engine.
+ * Tests and benches pass overrides (port 0, processBeforeResponse, no retries) that the environment cannot express.
+ */
+import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { ThreadqlConfig } from '../config/load-config.ts';
 import type { ChatPlatform } from '../core/conversation/chat-platform.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Threadql } from './create-threadql.ts';
+import { DiscordPlatform, type DiscordPlatformOptions } from './discord/discord-platform.ts';
+import { redisOnce } from './slack/event-dedupe.ts';
+import { slackEnvOptions } from './slack/slack-env-options.ts';
+import { SlackPlatform, type SlackPlatformOptions } from './slack/slack-platform.ts';
 
-/** Starts the chat adapters whose tokens are configured, each driving the one engine. */
-export async function startPlatforms(threadql: Threadql, config: ThreadqlConfig, logger: Logger): Promise<ChatPlatform[]> {
+/** Options layered over what the environment says, per platform (tests: port 0, processBeforeResponse…). */
+export interface PlatformOverrides {
+  slack?: Partial<SlackPlatformOptions>;
+  discord?: Partial<DiscordPlatformOptions>;
+}
+
+const BOLT_LEVELS: Record<string, LogLevel> = {
+  trace: LogLevel.DEBUG,
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+  fatal: LogLevel.ERROR,
+  silent: LogLevel.ERROR,
+};
+
+/** Bolt's logger interface over the app's pino logger, so Slack's own lines land in the same JSON log. */
+function boltLogger(logger: Logger): BoltLogger {
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msg) => logger.debug(text(msg)),
+    info: (...msg) => logger.info(text(msg)),
+    warn: (...msg) => logger.warn(text(msg)),
+    error: (...msg) => logger.error(text(msg)),
+    // The level is pino's (THREADQL_LOG_LEVEL); Bolt asking to change it is ignored.
+    setLevel: () => {},
+    getLevel: () => BOLT_LEVELS[logger.level] ?? LogLevel.INFO,
+    setName: () => {},
+  };
+}
+
+/** Starts every configured platform; if one fails, those already started are stopped and the error is thrown. */
+export async function startPlatforms(
+  threadql: Threadql,
+  config: ThreadqlConfig,
+  logger: Logger,
+  overrides: PlatformOverrides = {},
+): Promise<ChatPlatform[]> {
   const started: ChatPlatform[] = [];
-  void threadql;
-  void config;
-  void logger;
+  const isActiveThread = (thread: Parameters<typeof threadql.engine.isActiveThread>[0]) =>
+    threadql.engine.isActiveThread(thread);
+  try {
+    // ---- Slack ----
+    const slackEnv = slackEnvOptions(config.env);
+    if (slackEnv) {
+      const log = logger.child({ platform: 'slack' });
+      const slack = new SlackPlatform({
+        ...slackEnv,
+        isActiveThread,
+        // Shared by every replica: a retried event is answered once whichever replica receives it.
+        once: redisOnce(threadql.redis),
+        logger: boltLogger(log),
+        logLevel: BOLT_LEVELS[log.level] ?? LogLevel.INFO,
+        ...overrides.slack,
+      });
+      await slack.start(threadql.engine.handlersFor(slack));
+      started.push(slack);
+      const address = slack.httpAddress;
+      if (slack.mode === 'socket') log.info('Slack started in Socket Mode');
+      else
+        log.info(
+          { port: address?.port },
+          `Slack started over HTTP (Events API) at ${address?.url ?? 'an unknown address'}`,
+        );
+    }
+
+    // ---- Discord ----
+    if (config.env.DISCORD_TOKEN) {
+      const log = logger.child({ platform: 'discord' });
+      const discord = new DiscordPlatform({
+        token: config.env.DISCORD_TOKEN,
+        ...(config.env.DISCORD_APPLICATION_ID ? { applicationId: config.env.DISCORD_APPLICATION_ID } : {}),
+        ...(config.env.DISCORD_API_URL ? { apiUrl: config.env.DISCORD_API_URL } : {}),
+        commands: { mode: config.file.discord.commands, guildIds: config.file.discord.guildIds },
+        isActiveThread,
+        logger: log,
+        ...overrides.discord,
+      });
+      await discord.start(threadql.engine.handlersFor(discord));
+      started.push(discord);
+      log.info(`Discord started (gateway, slash commands: ${config.file.discord.commands})`);
+    }
+  } catch (error) {
+    for (const platform of started.reverse()) {
+      await platform
+        .stop()
+        .catch((err: unknown) => logger.warn({ err, platform: platform.name }, 'stopping a platform failed'));
+    }
+    throw error;
+  }
   return started;
 }
