@@ -452,11 +452,14 @@ export class ConversationEngine {
   }
 
   private async recordFeedback(platform: ChatPlatform, click: ButtonClick): Promise<void> {
-    const [sessionId, turn] = click.value.split(':');
-    if (!sessionId || !turn) return;
+    // The value is `<session id>:<turn>`, and a session id (a thread key) has colons of its own.
+    const cut = click.value.lastIndexOf(':');
+    const sessionId = click.value.slice(0, cut);
+    const turn = Number(click.value.slice(cut + 1));
+    if (cut <= 0 || !Number.isInteger(turn)) return;
     await this.deps.sessions.recordFeedback({
       sessionId,
-      turn: Number(turn),
+      turn,
       userKey: userKey(click.user),
       rating: click.action === 'feedback_up' ? 'up' : 'down',
     });
