@@ -21,7 +21,7 @@ const HINTS: Record<number, string> = {
 export function toPlatformError(error: unknown, action: string): PlatformError {
   if (error instanceof PlatformError) return error;
   if (error instanceof RateLimitError) {
-    const seconds = Math.max(1, Math.ceil(error.retryAfter / 1000));
+    const seconds = Math.max(1, Math.round(error.retryAfter / 1000));
     return new PlatformError(
       'platform_failed',
       `Discord rate limit hit while trying to ${action}; retry in ${seconds}s.`,

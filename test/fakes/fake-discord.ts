@@ -83,6 +83,49 @@ export type Json = any;
 /** A stored Discord object (message, channel) as JSON. */
 export type JsonRecord = Record<string, Json>;
 
+function formError(field: string, problem: string): [number, unknown] {
+  return [
+    400,
+    { message: 'Invalid Form Body', code: 50035, errors: { [field]: { _errors: [{ code: problem }] } } },
+  ];
+}
+
+/** Discord's message limits, enforced as Discord does: the whole request fails with 50035. */
+function invalidMessageBody(body: JsonRecord, attachmentCount: number): [number, unknown] | undefined {
+  if (typeof body.content === 'string' && body.content.length > 2000)
+    return formError('content', 'BASE_TYPE_MAX_LENGTH');
+  const embeds = (body.embeds ?? []) as JsonRecord[];
+  if (embeds.length > 10) return formError('embeds', 'BASE_TYPE_MAX_LENGTH');
+  let total = 0;
+  for (const embed of embeds) {
+    const description = String(embed.description ?? '');
+    const footer = String(embed.footer?.text ?? '');
+    const title = String(embed.title ?? '');
+    if (description.length > 4096) return formError('embeds.description', 'BASE_TYPE_MAX_LENGTH');
+    if (footer.length > 2048) return formError('embeds.footer.text', 'BASE_TYPE_MAX_LENGTH');
+    if (title.length > 256) return formError('embeds.title', 'BASE_TYPE_MAX_LENGTH');
+    if ((embed.fields ?? []).length > 25) return formError('embeds.fields', 'BASE_TYPE_MAX_LENGTH');
+    total += description.length + footer.length + title.length;
+  }
+  if (total > 6000) return formError('embeds', 'MAX_EMBED_SIZE_EXCEEDED');
+  const rows = (body.components ?? []) as JsonRecord[];
+  if (rows.length > 5) return formError('components', 'BASE_TYPE_MAX_LENGTH');
+  const ids = new Set<string>();
+  for (const row of rows) {
+    if ((row.components ?? []).length > 5) return formError('components.components', 'BASE_TYPE_MAX_LENGTH');
+    for (const component of row.components ?? []) {
+      const id = String(component.custom_id ?? '');
+      if (id.length > 100) return formError('components.custom_id', 'BASE_TYPE_MAX_LENGTH');
+      if (String(component.label ?? '').length > 80)
+        return formError('components.label', 'BASE_TYPE_MAX_LENGTH');
+      if (ids.has(id)) return formError('components.custom_id', 'COMPONENT_CUSTOM_ID_DUPLICATED');
+      ids.add(id);
+    }
+  }
+  if (attachmentCount > 10) return formError('attachments', 'BASE_TYPE_MAX_LENGTH');
+  return undefined;
+}
+
 export class FakeDiscord extends EventEmitter {
   readonly token: string;
   readonly applicationId = snowflake();
@@ -564,16 +607,16 @@ export class FakeDiscord extends EventEmitter {
     const embeds = (body.embeds ?? []) as unknown[];
     const components = (body.components ?? []) as unknown[];
     const attachments = this.#attachments(channelId, call);
-    if (content.length > 2000)
-      return [
-        400,
-        {
-          message: 'Invalid Form Body',
-          code: 50035,
-          errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } },
-        },
-      ];
-    if (!content && !embeds.length && !attachments.length && !components.length && !extra.loading) {
+    const invalid = invalidMessageBody(body, attachments.length);
+    if (invalid) return invalid;
+    // A deferred interaction reply (flag 128, "thinking…") is the one message allowed to be empty.
+    if (
+      !content &&
+      !embeds.length &&
+      !attachments.length &&
+      !components.length &&
+      !(Number(body.flags) & 128)
+    ) {
       return [400, { message: 'Cannot send an empty message', code: 50006 }];
     }
     const message = messageObject({
@@ -603,8 +646,8 @@ export class FakeDiscord extends EventEmitter {
     if (!message || message.channel_id !== channelId)
       return [404, { message: 'Unknown Message', code: 10008 }];
     const body = (call.body ?? {}) as Record<string, unknown>;
-    if (typeof body.content === 'string' && body.content.length > 2000)
-      return [400, { message: 'Invalid Form Body', code: 50035 }];
+    const invalid = invalidMessageBody(body, Array.isArray(body.attachments) ? body.attachments.length : 0);
+    if (invalid) return invalid;
     for (const key of ['content', 'embeds', 'components'] as const) if (key in body) message[key] = body[key];
     if ('attachments' in body) message.attachments = this.#attachments(channelId, call);
     message.edited_timestamp = new Date().toISOString();
@@ -654,7 +697,6 @@ export class FakeDiscord extends EventEmitter {
       const extra = {
         webhook_id: this.applicationId,
         application_id: this.applicationId,
-        ...(type === 5 ? { loading: true } : {}),
       };
       const flags = Number(data?.flags ?? 0) | (type === 5 ? 128 : 0);
       const [status, created] = this.#createMessage(
@@ -665,7 +707,6 @@ export class FakeDiscord extends EventEmitter {
       );
       if (status !== 200) return [status, created];
       const record = created as Record<string, unknown>;
-      delete record.loading;
       state.originalId = record.id as string;
       message = record;
     } else if (type === 7 && state.sourceMessageId) {
