@@ -152,6 +152,11 @@ function safeFilename(name: string, index: number): string {
   return truncateText(cleaned || `file-${index + 1}`, 100);
 }
 
+function formatBytes(n: number): string {
+  if (n < 1024 * 1024) return `${Math.ceil(n / 1024)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MB`;
+}
+
 /** Attachments within Discord's count and size limits; the rest are reported in `notes`. */
 export function attachmentsFor(
   items: { file: FileAttachment; description?: string }[],
@@ -164,7 +169,7 @@ export function attachmentsFor(
   for (const { file, description } of items) {
     if (file.data.length > maxUploadBytes) {
       notes.push(
-        `${file.filename} left out: ${Math.ceil(file.data.length / 1024 / 1024)} MB is over the upload limit`,
+        `${file.filename} left out: ${formatBytes(file.data.length)} is over the ${formatBytes(maxUploadBytes)} upload limit`,
       );
       continue;
     }
