@@ -176,3 +176,22 @@ test('a slash command inside a thread stays in that thread', async () => {
   expect(handlers.messages.find((m) => m.id === interaction.id)!.thread).toEqual(thread);
   expect(fake.callsTo('POST', /\/threads$/)).toHaveLength(threadsBefore);
 });
+
+test('when a thread cannot be started on the command reply, the command gets a thread on the channel', async () => {
+  fake.failNext('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, {
+    status: 403,
+    code: 50013,
+    message: 'Missing Permissions',
+  });
+  const interaction = fake.slashCommand({
+    name: 'ask',
+    options: { question: 'revenue by month' },
+    user: alice,
+  });
+  await handlers.until(() => handlers.messages.some((m) => m.id === interaction.id), 'the command');
+  const created = fake.callsTo('POST', new RegExp(`^/channels/${fake.channelId}/threads$`)).at(-1)!;
+  expect(created.status).toBe(201);
+  expect(created.body).toMatchObject({ name: 'revenue by month', type: 11 });
+  const thread = handlers.messages.find((m) => m.id === interaction.id)!.thread;
+  expect(fake.channels.get(thread.thread)).toMatchObject({ type: 11, parent_id: fake.channelId });
+});
