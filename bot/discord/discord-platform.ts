@@ -6,7 +6,15 @@
  * of their own, then flow like a mention. Clicks and modal submits are acknowledged within Discord's 3 s.
  */
 import { Events, Routes } from 'discord.js';
-import type { APIMessage, Client, Interaction, Message, RESTOptions } from 'discord.js';
+import type {
+  APIMessage,
+  ButtonInteraction,
+  Client,
+  Interaction,
+  Message,
+  ModalSubmitInteraction,
+  RESTOptions,
+} from 'discord.js';
 import type {
   ChatPlatform,
   FileAttachment,
@@ -22,19 +30,18 @@ import type {
 import { threadKey, userKey } from '../../core/conversation/chat-platform.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
+import { commandThread } from './command-thread.ts';
 import { createDiscordClient } from './create-discord-client.ts';
 import { decodeCustomId } from './custom-id.ts';
+import { DISCORD_LIMITS } from './discord-limits.ts';
+import { threadRefFor, userRefFor } from './discord-refs.ts';
+import { truncateText } from './discord-text.ts';
 import { DiscordTrigger } from './discord-trigger.ts';
 import { messageTrigger, type MessageTriggerContext } from './message-trigger.ts';
 import { modalToDiscord } from './modal-to-discord.ts';
 import { attachmentsFor, replyToDiscord } from './reply-to-discord.ts';
 import { isSlashCommand, registerSlashCommands, type CommandRegistration } from './slash-commands.ts';
-import { commandThread } from './command-thread.ts';
-import { threadRefFor, userRefFor } from './discord-refs.ts';
 import { toPlatformError } from './to-platform-error.ts';
-import { DISCORD_LIMITS } from './discord-limits.ts';
-import { truncateText } from './discord-text.ts';
-import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
 
 export interface DiscordPlatformOptions {
   /** Bot token (DISCORD_TOKEN). */
