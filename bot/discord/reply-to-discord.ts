@@ -1,10 +1,11 @@
 /**
  * Reply → one Discord message, as the raw REST body plus files. Pure: no client, no network.
  *
- * Layout. A reply with code or buttons is a *card*: its text and code go into one embed (SQL in a ```sql
- * block, description ≤ 4,096), context lines into the embed footer, tables into the message content (a code
- * block is wider there than in an embed), buttons into action rows. Any other reply is a *plain* message:
- * every part in order in the content (≤ 2,000). Images and files become attachments. Whatever exceeds a
+ * Layout. A reply with code is a *card*: its text and code go into one embed (SQL in a ```sql block,
+ * description ≤ 4,096), context lines into the embed footer, tables into the message content (a code block
+ * is wider there than in an embed). Any other reply is a *plain* message: text, tables and context (as small
+ * `-#` subtext) in order in the content (≤ 2,000). Either way buttons become action rows and images and
+ * files attachments. Whatever exceeds a
  * Discord limit is cut with a visible note; building a message never fails.
  */
 import { ButtonStyle as DiscordButtonStyle, ComponentType, MessageFlags } from 'discord.js';
@@ -68,8 +69,9 @@ const BUTTON_STYLES: Record<
   secondary: DiscordButtonStyle.Secondary,
 };
 
+/** A reply showing code (the SQL of a confirm card) is a card: code reads best in an embed's frame. */
 function isCard(parts: ReplyPart[]): boolean {
-  return parts.some((p) => p.type === 'code' || p.type === 'buttons');
+  return parts.some((p) => p.type === 'code');
 }
 
 function tableBlock(part: Extract<ReplyPart, { type: 'table' }>, width: number): TextBlock {

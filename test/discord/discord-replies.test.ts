@@ -56,11 +56,18 @@ test('no slash commands are registered when discord.commands is none', () => {
   expect(fake.callsTo('PUT', /commands$/)).toHaveLength(0);
 });
 
-test('a result: table as a code block in the content, CSV and chart PNG uploaded as multipart files', async () => {
+test('a result: titled table and provenance in the content, feedback buttons, CSV and chart PNG as multipart files', async () => {
   const reply: Reply = {
     parts: [
-      { type: 'table', result: result(3), previewRows: 20 },
+      { type: 'table', result: result(3), previewRows: 20, title: 'signups per week' },
       { type: 'context', text: 'shop · 3 rows · 12 ms' },
+      {
+        type: 'buttons',
+        buttons: [
+          { action: 'feedback_up', label: '👍', value: 'session1:1' },
+          { action: 'feedback_down', label: '👎', value: 'session1:1' },
+        ],
+      },
       {
         type: 'file',
         file: { filename: 'signups.csv', mimeType: 'text/csv', data: Buffer.from('week,country,signups\n') },
@@ -86,7 +93,13 @@ test('a result: table as a code block in the content, CSV and chart PNG uploaded
     { id: '1', filename: 'chart.png', description: 'Signups per week' },
   ]);
   const content: string = call.body.content;
-  expect(content.startsWith('```\nweek')).toBe(true);
+  expect(content.startsWith('**signups per week**\n```\nweek')).toBe(true);
+  expect(content).toContain('```\n3 rows\n');
+  expect(call.body.embeds).toEqual([]);
+  expect(call.body.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual([
+    'threadql:feedback_up:session1:1',
+    'threadql:feedback_down:session1:1',
+  ]);
   expect(content).toContain('│ DE');
   expect(content).toContain('\n-# shop · 3 rows · 12 ms');
   expect(call.body.allowed_mentions).toEqual({ parse: [] });

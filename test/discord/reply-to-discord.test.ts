@@ -32,7 +32,8 @@ test('30 buttons: 25 in 5 rows of 5, the rest named in a note; duplicates are se
   expect(draft.body.components).toHaveLength(5);
   expect(draft.body.components.every((row) => 'components' in row && row.components.length === 5)).toBe(true);
   expect(draft.notes).toEqual(['5 button(s) left out: Discord shows at most 25']);
-  expect(draft.body.embeds[0]!.footer!.text).toBe('5 button(s) left out: Discord shows at most 25');
+  expect(draft.body.embeds).toEqual([]);
+  expect(draft.body.content).toBe('-# 5 button(s) left out: Discord shows at most 25');
 });
 
 test('a button whose id would exceed 100 characters is left out with a note, never sent broken', () => {
@@ -74,6 +75,20 @@ test('files: at most 10 a message and none over the upload limit, each named in 
     'f11.csv left out: Discord allows 10 files a message',
   ]);
   expect(draft.body.content).toContain('-# f11.csv left out');
+});
+
+test('a card keeps its notes in the embed footer, after the context line', () => {
+  const draft = replyToDiscord({
+    parts: [
+      { type: 'code', code: 'SELECT 1', language: 'sql' },
+      { type: 'context', text: 'shop · read' },
+      { type: 'buttons', buttons: buttons(26) },
+    ],
+    fallback: 'x',
+  });
+  expect(draft.body.embeds[0]!.footer!.text).toBe(
+    'shop · read\n1 button(s) left out: Discord shows at most 25',
+  );
 });
 
 test('backticks in data cannot break out of a code block', () => {
