@@ -69,7 +69,7 @@ export async function recordFeedback(
         },
         $setOnInsert: { session: input.session, historyEntry: input.historyEntry, user: input.user },
       },
-      { upsert: true, new: true, runValidators: true, setDefaultsOnInsert: true },
+      { upsert: true, returnDocument: 'after', runValidators: true, setDefaultsOnInsert: true },
     )
     .lean<FeedbackFields>();
   return doc!;

@@ -29,8 +29,10 @@ ensure_node_modules() {
   local want
   want="$(sha256sum "$repo_root/package-lock.json" | cut -d' ' -f1)-$(node -v)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "threadql: installing npm dependencies (npm ci)" >&2
-    (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "threadql: installing npm dependencies" >&2
+    # `npm install --no-save` installs the locked versions; `npm ci` would refuse this lock because npm 11
+    # leaves other platforms' optional binaries (@swc/core-*, @unrs/resolver-binding-*) out of it.
+    (cd "$repo_root" && npm install --no-save --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
 }

@@ -8,14 +8,14 @@ import type { ConnectionConfig } from '../../config/config-file.ts';
 import { createModels, initModels, type Models } from '../../models/create-models.ts';
 import { readSchemaCache, transitionConnection, writeSchemaCache, type ConnectionStatus } from '../../models/database-connection.ts';
 import { recordFeedback } from '../../models/feedback.ts';
-import { appendHistory, historyKey, lastHistory, type ExecutionStatus } from '../../models/query-history.ts';
+import { appendHistory, historyKey, type ExecutionStatus } from '../../models/query-history.ts';
 import { findOrCreateSession, type QuerySessionFields } from '../../models/query-session.ts';
 import { saveConnectionSecret } from '../credentials/connection-secrets.ts';
 import { CredentialVault } from '../credentials/credential-vault.ts';
 import type { SchemaSnapshot } from '../db/database-dialect.ts';
 import { StateTransitionError } from '../errors.ts';
 import { threadKey, type ThreadRef, type UserRef, userKey } from './chat-platform.ts';
-import type { HistoryEntryInput, HistoryStatus, SessionInfo, SessionStore } from './engine-ports.ts';
+import type { HistoryEntryInput, HistoryStatus, SessionInfo, SessionStore, SessionTurn } from './engine-ports.ts';
 
 /** Turns of context the LLM sees. */
 const CONTEXT_TURNS = 10;
@@ -105,7 +105,29 @@ export class MongoSessionStore implements SessionStore {
       user: entry.userKey,
       error: entry.error ? `${entry.error.code}: ${entry.error.message}`.slice(0, 2000) : null,
     });
+    if (entry.type === 'query' || entry.type === 'clarification') await this.rememberTurn(sessionId, entry);
     return saved.sequence;
+  }
+
+  /**
+   * Keeps the LLM's compact window of recent turns on the session itself (DESIGN §3 `context`), so a turn
+   * reads one document by _id instead of querying the history (which FerretDB answers with a full scan).
+   * Turns in one thread are serialised by the engine, so read-modify-write is safe here.
+   */
+  private async rememberTurn(sessionId: string, entry: HistoryEntryInput): Promise<void> {
+    const session = await this.models.QuerySession.findById(sessionId, { context: 1 }).lean<Pick<QuerySessionFields, 'context'>>();
+    const turns = Array.isArray(session?.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
+    const turn: SessionTurn = {
+      question: entry.userInput,
+      ...(entry.generatedSql ? { sql: entry.generatedSql } : {}),
+      status: entry.status,
+      ...(entry.resultCount !== undefined ? { resultCount: entry.resultCount } : {}),
+    };
+    // A run or cancel settles the turn it confirms rather than adding a new one.
+    const last = turns.at(-1);
+    const settles = last && last.sql === turn.sql && last.status === 'awaiting_confirmation' && turn.status !== 'awaiting_confirmation';
+    const next = settles ? [...turns.slice(0, -1), { ...last, ...turn, question: last.question }] : [...turns, turn];
+    await this.models.QuerySession.updateOne({ _id: sessionId }, { $set: { 'context.turns': next.slice(-CONTEXT_TURNS) } });
   }
 
   async setConnection(sessionId: string, connectionName: string): Promise<void> {
@@ -162,17 +184,8 @@ export class MongoSessionStore implements SessionStore {
     if (id) await writeSchemaCache(this.models.DatabaseConnection, id, schema);
   }
 
-  private async info(session: QuerySessionFields): Promise<SessionInfo> {
-    const entries = await lastHistory(this.models.QueryHistory, session._id, CONTEXT_TURNS * 2);
-    const turns = entries
-      .filter((e) => e.type === 'query' || e.type === 'clarification')
-      .map((e) => ({
-        question: e.userInput,
-        ...(e.generatedSql ? { sql: e.generatedSql } : {}),
-        status: e.executionStatus,
-        ...(e.resultCount !== null ? { resultCount: e.resultCount } : {}),
-      }))
-      .slice(-CONTEXT_TURNS);
+  private info(session: QuerySessionFields): SessionInfo {
+    const turns = Array.isArray(session.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
     const connectionName = typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
     return { id: session._id, threadKey: session._id, connectionName, recentTurns: turns };
   }

@@ -1,0 +1,135 @@
+/**
+ * Bot overhead per turn (DESIGN §7: p50 ≤ 30 ms, p99 ≤ 150 ms with 20 threads in flight), excluding LLM and
+ * database time: question → confirm card → Run → result, through the real engine, store, Redis and the
+ * sample SQLite database, with the real Anthropic SDK against the loopback fake answering at once.
+ * Run with the test services' env: `eval "$(bash scripts/services.sh env)" && npm run bench:pipeline [turns]`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createThreadql } from '../bot/create-threadql.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { pathList } from '../config/process-info.ts';
+import { testServices } from '../config/test-services.ts';
+import type {
+  ChatPlatform,
+  PlatformHandlers,
+  PostedMessage,
+  Reply,
+  ThreadRef,
+} from '../core/conversation/chat-platform.ts';
+import { createLogger } from '../core/logger.ts';
+import { FakeAnthropicServer, toolUseReply } from '../test/fakes/fake-anthropic-server.ts';
+
+const THREADS = 20;
+const TURNS = Number(process.argv[2] ?? 200);
+
+/** A platform that keeps replies in memory and wakes whoever waits for a matching one. */
+class BenchPlatform implements ChatPlatform {
+  readonly name = 'shell' as const;
+  readonly capabilities = { modals: false, ephemeral: true, tableBlocks: false, maxMessageChars: 40_000, codeBlockWidth: 100 };
+  private counter = 0;
+  private waiters: {
+    thread: string;
+    test: (r: Reply) => boolean;
+    resolve: (r: { reply: Reply; message: PostedMessage }) => void;
+  }[] = [];
+
+  async start(_handlers: PlatformHandlers): Promise<void> {}
+  async stop(): Promise<void> {}
+  async post(thread: ThreadRef, reply: Reply): Promise<PostedMessage> {
+    const message = { thread, messageId: `b${++this.counter}` };
+    this.emit(reply, message);
+    return message;
+  }
+  async update(message: PostedMessage, reply: Reply): Promise<void> {
+    this.emit(reply, message);
+  }
+  async upload(): Promise<void> {}
+  async postEphemeral(): Promise<void> {}
+
+  waitFor(thread: ThreadRef, test: (r: Reply) => boolean): Promise<{ reply: Reply; message: PostedMessage }> {
+    return new Promise((resolve) => this.waiters.push({ thread: thread.thread, test, resolve }));
+  }
+
+  private emit(reply: Reply, message: PostedMessage): void {
+    const hit = this.waiters.findIndex((w) => w.thread === message.thread.thread && w.test(reply));
+    if (hit >= 0) this.waiters.splice(hit, 1)[0]!.resolve({ reply, message });
+  }
+}
+
+function contextText(reply: Reply): string {
+  return reply.parts.map((p) => (p.type === 'context' ? p.text : '')).join(' ');
+}
+
+function msIn(text: string, label: string): number {
+  const m = new RegExp(`${label} ([\\d.]+) (ms|s)`).exec(text);
+  return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : 0;
+}
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const services = testServices();
+const fake = new FakeAnthropicServer({ apiKey: 'sk-bench' });
+const { url } = await fake.start();
+fake.setFallback(() => toolUseReply('SELECT country, count(*) AS customers FROM customers GROUP BY country ORDER BY 2 DESC'));
+const dir = mkdtempSync(join(tmpdir(), 'threadql-bench-'));
+writeFileSync(join(dir, 'threadql.yml'), 'connections: []\n');
+const config = await loadConfig({
+  MONGODB_URI: services.mongodbUri.replace(/\/[^/]*$/, `/bench_pipeline_${process.pid}`),
+  REDIS_URL: services.redisUrl,
+  ANTHROPIC_API_KEY: 'sk-bench',
+  ANTHROPIC_BASE_URL: url,
+  THREADQL_DATA_DIR: dir,
+  THREADQL_CONFIG: join(dir, 'threadql.yml'),
+  THREADQL_MASTER_KEY: 'passphrase:bench',
+});
+const threadql = await createThreadql({ config, logger: createLogger('silent'), pathList: pathList(), erdBrowser: false });
+const platform = new BenchPlatform();
+const handlers = threadql.engine.handlersFor(platform);
+
+const overheads: number[] = [];
+const totals: number[] = [];
+let turn = 0;
+
+async function oneTurn(threadNo: number): Promise<void> {
+  const n = ++turn;
+  const thread: ThreadRef = { platform: 'shell', workspace: 'bench', channel: 'c', thread: `t${threadNo}-${n}` };
+  const user = { platform: 'shell' as const, workspace: 'bench', user: `u${threadNo}` };
+  const start = performance.now();
+  const card = platform.waitFor(thread, (r) => r.parts.some((p) => p.type === 'buttons' && p.buttons[0]?.action === 'run'));
+  await handlers.onMessage({ id: `m${n}`, thread, user, text: 'customers per country?', receivedAt: new Date() });
+  const { reply, message } = await card;
+  const token = reply.parts.flatMap((p) => (p.type === 'buttons' ? p.buttons : []))[0]!.value;
+  const result = platform.waitFor(thread, (r) => r.parts.some((p) => p.type === 'table'));
+  await handlers.onButton({ id: `c${n}`, thread, message, user, action: 'run', value: token });
+  const done = await result;
+  const total = performance.now() - start;
+  const llm = msIn(contextText(reply), 'LLM');
+  const db = msIn(contextText(done.reply), 'query');
+  totals.push(total);
+  overheads.push(total - llm - db);
+}
+
+// Warm up (JIT, pools, schema cache), then measure with 20 threads in flight.
+for (let i = 0; i < 10; i++) await oneTurn(0);
+overheads.length = 0;
+totals.length = 0;
+const began = performance.now();
+await Promise.all(
+  Array.from({ length: THREADS }, async (_, t) => {
+    for (let i = 0; i < TURNS / THREADS; i++) await oneTurn(t + 1);
+  }),
+);
+const wall = performance.now() - began;
+await threadql.engine.idle();
+console.log(`pipeline overhead per turn (question → card → Run → result), ${overheads.length} turns, ${THREADS} threads in flight`);
+console.log(`  overhead excl. LLM and DB: p50 ${pct(overheads, 50).toFixed(1)} ms, p99 ${pct(overheads, 99).toFixed(1)} ms (target p50 ≤ 30, p99 ≤ 150)`);
+console.log(`  whole turn incl. fake LLM: p50 ${pct(totals, 50).toFixed(1)} ms, p99 ${pct(totals, 99).toFixed(1)} ms; ${((overheads.length / wall) * 1000).toFixed(1)} turns/s`);
+await threadql.store.dropDatabase();
+await threadql.close();
+await fake.close();
