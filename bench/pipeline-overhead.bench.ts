@@ -23,6 +23,8 @@ import { createLogger } from '../core/logger.ts';
 import { FakeAnthropicServer, toolUseReply } from '../test/fakes/fake-anthropic-server.ts';
 
 const THREADS = 20;
+// Redis remembers event ids for a day: a fresh run id keeps this run's events new.
+const RUN = Math.random().toString(36).slice(2, 8);
 const TURNS = Number(process.argv[2] ?? 200);
 
 /** A platform that keeps replies in memory and wakes whoever waits for a matching one. */
@@ -98,15 +100,15 @@ let turn = 0;
 
 async function oneTurn(threadNo: number): Promise<void> {
   const n = ++turn;
-  const thread: ThreadRef = { platform: 'shell', workspace: 'bench', channel: 'c', thread: `t${threadNo}-${n}` };
+  const thread: ThreadRef = { platform: 'shell', workspace: 'bench', channel: 'c', thread: `${RUN}-t${threadNo}-${n}` };
   const user = { platform: 'shell' as const, workspace: 'bench', user: `u${threadNo}` };
   const start = performance.now();
   const card = platform.waitFor(thread, (r) => r.parts.some((p) => p.type === 'buttons' && p.buttons[0]?.action === 'run'));
-  await handlers.onMessage({ id: `m${n}`, thread, user, text: 'customers per country?', receivedAt: new Date() });
+  await handlers.onMessage({ id: `${RUN}-m${n}`, thread, user, text: 'customers per country?', receivedAt: new Date() });
   const { reply, message } = await card;
   const token = reply.parts.flatMap((p) => (p.type === 'buttons' ? p.buttons : []))[0]!.value;
   const result = platform.waitFor(thread, (r) => r.parts.some((p) => p.type === 'table'));
-  await handlers.onButton({ id: `c${n}`, thread, message, user, action: 'run', value: token });
+  await handlers.onButton({ id: `${RUN}-c${n}`, thread, message, user, action: 'run', value: token });
   const done = await result;
   const total = performance.now() - start;
   const llm = msIn(contextText(reply), 'LLM');

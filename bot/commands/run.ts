@@ -23,7 +23,10 @@ export function registerRunCommand(program: Command): void {
         const logger = createLogger(config.env.THREADQL_LOG_LEVEL);
         const threadql = await createThreadql({ config, logger, pathList: pathList(), onProgress: (m) => logger.info(m) });
         for (const line of threadql.describe()) logger.info(line);
-        const platforms = await startPlatforms(threadql, config, logger);
+        const platforms = await startPlatforms(threadql, config, logger).catch(async (error: unknown) => {
+          await threadql.close();
+          throw error;
+        });
         const stop = async () => {
           logger.info('shutting down');
           for (const p of platforms) await p.stop().catch(() => {});
