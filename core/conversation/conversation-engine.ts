@@ -57,7 +57,7 @@ export interface EngineDeps {
 
 /** True when the classifier could not parse the text (so a keyword-led message is really a question). */
 function unparseable(verdict: Verdict): boolean {
-  return verdict.statements.length === 0 || verdict.statements.some((s) => s.type === 'UNPARSEABLE');
+  return verdict.statements.length === 0 || verdict.statements.some((s) => s.unparsed);
 }
 
 const NOT_YOURS = 'Only the person who asked (or an approver) can use these buttons.';

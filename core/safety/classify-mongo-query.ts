@@ -35,11 +35,9 @@ export function classifyMongoQuery(text: string): Verdict {
   try {
     value = readExtendedJson(text);
   } catch (error) {
-    return single(sql, 'UNPARSEABLE', new Findings('other', (error as Error).message));
+    return unparsed(sql, (error as Error).message);
   }
-  if (!isPlainObject(value)) {
-    return single(sql, 'UNPARSEABLE', new Findings('other', 'a MongoDB query must be one JSON object'));
-  }
+  if (!isPlainObject(value)) return unparsed(sql, 'a MongoDB query must be one JSON object');
   const doc = normaliseMongoCommand(value);
   const operation = typeof doc.operation === 'string' ? doc.operation : (Object.keys(doc)[0] ?? 'unknown');
   const parsed = mongoQuerySchema.safeParse(doc);
@@ -87,6 +85,10 @@ function scan(value: unknown, f: Findings): void {
       }
     }
   }
+}
+
+function unparsed(text: string, reason: string): Verdict {
+  return batchVerdict([{ ...new Findings('other', reason).toStatement(text, 'UNPARSEABLE'), unparsed: true }]);
 }
 
 function single(text: string, type: string, f: Findings): Verdict {

@@ -64,6 +64,7 @@ function unparseable(pieces: MysqlPiece[], sql: string, error: unknown): Verdict
       sql: p.text,
       verdict: 'other',
       type: p.lead.split(' ')[0] || 'UNPARSEABLE',
+      unparsed: true,
       reasons: [reason],
     }),
   );

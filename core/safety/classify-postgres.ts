@@ -41,6 +41,7 @@ function unparseable(sql: string, error: unknown): Verdict {
     sql: sql.trim(),
     verdict: 'other',
     type: 'UNPARSEABLE',
+    unparsed: true,
     reasons: [`PostgreSQL's parser rejected it: ${message}`],
   };
   return batchVerdict([statement]);

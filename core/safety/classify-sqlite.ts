@@ -40,6 +40,7 @@ export async function classifySqlite(sql: string, options: ClassifyOptions = {})
       sql: sql.trim(),
       verdict: 'other',
       type: 'UNPARSEABLE',
+      unparsed: true,
       reasons: [`the SQLite parser could not parse it: ${message}`],
     };
     return batchVerdict([only]);

@@ -9,6 +9,8 @@ export interface StatementVerdict {
   /** The statement's kind as the parser names it, e.g. SELECT, UPDATE, CREATE INDEX, SET. */
   type: string;
   reasons: string[];
+  /** Set when the parser could not read the statement (so it is `other`, and may be prose, not SQL). */
+  unparsed?: true;
 }
 
 /** What `threadql check-sql` prints, one JSON line. */
