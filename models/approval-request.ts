@@ -11,6 +11,7 @@ import {
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
 import { threadRefSchema } from './thread-ref-schema.ts';
+import { modelOn } from './model-on.ts';
 
 export const approvalStatus = defineStateMachine({
   entity: 'ApprovalRequest',
@@ -117,10 +118,7 @@ guardStatus(approvalRequestSchema, approvalStatus);
 
 /** The ApprovalRequest model on a given connection. */
 export function approvalRequestModel(connection: Connection): ApprovalRequestModel {
-  return (
-    (connection.models.ApprovalRequest as ApprovalRequestModel | undefined) ??
-    connection.model<ApprovalRequestFields>('ApprovalRequest', approvalRequestSchema)
-  );
+  return modelOn<ApprovalRequestFields>(connection, 'ApprovalRequest', approvalRequestSchema);
 }
 
 /** Moves an approval request (pending → approved | rejected | expired → executed | failed); atomic, see transition(). */

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { refuseUpdates } from './refuse-updates.ts';
+import { modelOn } from './model-on.ts';
 
 /** Who did what, where, with which SQL hash. Append-only: updates are refused. Never holds secrets or results. */
 export interface AuditEventFields {
@@ -48,8 +49,5 @@ refuseUpdates(auditEventSchema, 'AuditEvent');
 
 /** The AuditEvent model on a given connection. */
 export function auditEventModel(connection: Connection): AuditEventModel {
-  return (
-    (connection.models.AuditEvent as AuditEventModel | undefined) ??
-    connection.model<AuditEventFields>('AuditEvent', auditEventSchema)
-  );
+  return modelOn<AuditEventFields>(connection, 'AuditEvent', auditEventSchema);
 }

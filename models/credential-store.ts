@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from './model-on.ts';
 
 export const CREDENTIAL_KINDS = ['connection_url', 'password', 'token'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
@@ -53,8 +54,5 @@ credentialStoreSchema.index({ keyId: 1 });
 
 /** The CredentialStore model on a given connection. */
 export function credentialStoreModel(connection: Connection): CredentialStoreModel {
-  return (
-    (connection.models.CredentialStore as CredentialStoreModel | undefined) ??
-    connection.model<CredentialStoreFields>('CredentialStore', credentialStoreSchema)
-  );
+  return modelOn<CredentialStoreFields>(connection, 'CredentialStore', credentialStoreSchema);
 }

@@ -13,6 +13,7 @@ import {
   type TransitionOptions,
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import { modelOn } from './model-on.ts';
 
 export const connectionStatus = defineStateMachine({
   entity: 'DatabaseConnection',
@@ -100,10 +101,7 @@ guardStatus(databaseConnectionSchema, connectionStatus);
 
 /** The DatabaseConnection model on a given connection. */
 export function databaseConnectionModel(connection: Connection): DatabaseConnectionModel {
-  return (
-    (connection.models.DatabaseConnection as DatabaseConnectionModel | undefined) ??
-    connection.model<DatabaseConnectionFields>('DatabaseConnection', databaseConnectionSchema)
-  );
+  return modelOn<DatabaseConnectionFields>(connection, 'DatabaseConnection', databaseConnectionSchema);
 }
 
 /** A connection as a list shows it: everything but the schema cache blob. */

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from './model-on.ts';
 
 /**
  * 👍/👎 on one answer, optionally with corrected SQL. One per (answer, user): `_id` is
@@ -40,10 +41,7 @@ feedbackSchema.pre('validate', function () {
 
 /** The Feedback model on a given connection. */
 export function feedbackModel(connection: Connection): FeedbackModel {
-  return (
-    (connection.models.Feedback as FeedbackModel | undefined) ??
-    connection.model<FeedbackFields>('Feedback', feedbackSchema)
-  );
+  return modelOn<FeedbackFields>(connection, 'Feedback', feedbackSchema);
 }
 
 /** The `_id` of one user's feedback on one history entry. */

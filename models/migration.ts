@@ -10,6 +10,7 @@ import {
   type TransitionOptions,
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import { modelOn } from './model-on.ts';
 
 /**
  * pending → applied | failed; applied → rolled_back; failed → pending (retry after a fix);
@@ -110,10 +111,7 @@ guardStatus(migrationSchema, migrationStatus);
 
 /** The Migration model on a given connection. */
 export function migrationModel(connection: Connection): MigrationModel {
-  return (
-    (connection.models.Migration as MigrationModel | undefined) ??
-    connection.model<MigrationFields>('Migration', migrationSchema)
-  );
+  return modelOn<MigrationFields>(connection, 'Migration', migrationSchema);
 }
 
 /** Moves a migration through its lifecycle; atomic, see transition(). */

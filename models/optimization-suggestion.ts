@@ -8,6 +8,7 @@ import {
   type TransitionOptions,
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import { modelOn } from './model-on.ts';
 
 export const ISSUE_TYPES = [
   'missing_index',
@@ -100,9 +101,10 @@ guardStatus(optimizationSuggestionSchema, suggestionStatus);
 
 /** The OptimizationSuggestion model on a given connection. */
 export function optimizationSuggestionModel(connection: Connection): OptimizationSuggestionModel {
-  return (
-    (connection.models.OptimizationSuggestion as OptimizationSuggestionModel | undefined) ??
-    connection.model<OptimizationSuggestionFields>('OptimizationSuggestion', optimizationSuggestionSchema)
+  return modelOn<OptimizationSuggestionFields>(
+    connection,
+    'OptimizationSuggestion',
+    optimizationSuggestionSchema,
   );
 }
 

@@ -5,6 +5,7 @@ import { transitionSession } from './query-session.ts';
 import { refuseUpdates } from './refuse-updates.ts';
 import { isDuplicateKeyError } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import { modelOn } from './model-on.ts';
 
 export const HISTORY_TYPES = [
   'query',
@@ -82,10 +83,7 @@ refuseUpdates(queryHistorySchema, 'QueryHistory');
 
 /** The QueryHistory model on a given connection. */
 export function queryHistoryModel(connection: Connection): QueryHistoryModel {
-  return (
-    (connection.models.QueryHistory as QueryHistoryModel | undefined) ??
-    connection.model<QueryHistoryFields>('QueryHistory', queryHistorySchema)
-  );
+  return modelOn<QueryHistoryFields>(connection, 'QueryHistory', queryHistorySchema);
 }
 
 /** The `_id` of a session's entry. */

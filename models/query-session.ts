@@ -12,6 +12,7 @@ import {
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
 import { threadRefSchema } from './thread-ref-schema.ts';
+import { modelOn } from './model-on.ts';
 
 export const sessionStatus = defineStateMachine({
   entity: 'QuerySession',
@@ -85,10 +86,7 @@ guardStatus(querySessionSchema, sessionStatus);
 
 /** The QuerySession model on a given connection. */
 export function querySessionModel(connection: Connection): QuerySessionModel {
-  return (
-    (connection.models.QuerySession as QuerySessionModel | undefined) ??
-    connection.model<QuerySessionFields>('QuerySession', querySessionSchema)
-  );
+  return modelOn<QuerySessionFields>(connection, 'QuerySession', querySessionSchema);
 }
 
 /** A title from the first question: one line, at most 80 characters. */

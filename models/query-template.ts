@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { channelTargetSchema, type ChannelTarget } from './thread-ref-schema.ts';
+import { modelOn } from './model-on.ts';
 
 export const PARAMETER_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'datetime'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -150,10 +151,7 @@ queryTemplateSchema.pre('validate', function () {
 
 /** The QueryTemplate model on a given connection. */
 export function queryTemplateModel(connection: Connection): QueryTemplateModel {
-  return (
-    (connection.models.QueryTemplate as QueryTemplateModel | undefined) ??
-    connection.model<QueryTemplateFields>('QueryTemplate', queryTemplateSchema)
-  );
+  return modelOn<QueryTemplateFields>(connection, 'QueryTemplate', queryTemplateSchema);
 }
 
 /** A search hit: the template without its query text and schedules. */

@@ -10,6 +10,7 @@ import {
   type TransitionOptions,
 } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import { modelOn } from './model-on.ts';
 
 export const schemaStatus = defineStateMachine({
   entity: 'SchemaDefinition',
@@ -143,10 +144,7 @@ guardStatus(schemaDefinitionSchema, schemaStatus);
 
 /** The SchemaDefinition model on a given connection. */
 export function schemaDefinitionModel(connection: Connection): SchemaDefinitionModel {
-  return (
-    (connection.models.SchemaDefinition as SchemaDefinitionModel | undefined) ??
-    connection.model<SchemaDefinitionFields>('SchemaDefinition', schemaDefinitionSchema)
-  );
+  return modelOn<SchemaDefinitionFields>(connection, 'SchemaDefinition', schemaDefinitionSchema);
 }
 
 /** Fields for a new, synced SchemaDefinition from an introspected snapshot. */

@@ -261,7 +261,9 @@ export async function transition<T extends GuardedDoc, S extends string>(
 }
 
 async function apply<T extends GuardedDoc>(model: Model<T>, id: T['_id'], fields: Record<string, unknown>) {
-  const query = model.findOneAndUpdate({ _id: id } as never, { $set: fields }, { returnDocument: 'after' }).lean<T>();
+  const query = model
+    .findOneAndUpdate({ _id: id } as never, { $set: fields }, { returnDocument: 'after' })
+    .lean<T>();
   sanctioned.add(query);
   return query;
 }

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { refuseUpdates } from './refuse-updates.ts';
+import { modelOn } from './model-on.ts';
 
 /**
  * The status-transition log: one immutable document per applied transition, keyed
@@ -39,8 +40,5 @@ refuseUpdates(stateTransitionSchema, 'StateTransition');
 
 /** The StateTransition model on a given connection. */
 export function stateTransitionModel(connection: Connection): StateTransitionModel {
-  return (
-    (connection.models.StateTransition as StateTransitionModel | undefined) ??
-    connection.model<StateTransitionFields>('StateTransition', stateTransitionSchema)
-  );
+  return modelOn<StateTransitionFields>(connection, 'StateTransition', stateTransitionSchema);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { modelOn } from './model-on.ts';
 
 export const USER_ROLES = ['admin', 'approver', 'member'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -44,7 +45,5 @@ userSchema.index({ linkedIdentities: 1 });
 
 /** The User model on a given connection. */
 export function userModel(connection: Connection): UserModel {
-  return (
-    (connection.models.User as UserModel | undefined) ?? connection.model<UserFields>('User', userSchema)
-  );
+  return modelOn<UserFields>(connection, 'User', userSchema);
 }
