@@ -1,4 +1,4 @@
-import { ChannelType, escapeMarkdown, Message, Routes } from 'discord.js';
+import { ChannelType, escapeMarkdown, Message, Routes } from './discord-js.ts';
 import type { APIChannel, ChatInputCommandInteraction } from 'discord.js';
 import type { ThreadRef } from '../../core/conversation/chat-platform.ts';
 import { DM_WORKSPACE, startedThreadRef, threadRefFor } from './discord-refs.ts';

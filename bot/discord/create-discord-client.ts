@@ -1,4 +1,4 @@
-import { Client, GatewayIntentBits, Partials } from 'discord.js';
+import { Client, GatewayIntentBits, Partials } from './discord-js.ts';
 import type { ClientOptions, RESTOptions } from 'discord.js';
 
 /**

@@ -5,7 +5,7 @@
  * continue the session; DMs are their own thread; /ask, /schema and /help are deferred at once, get a thread
  * of their own, then flow like a mention. Clicks and modal submits are acknowledged within Discord's 3 s.
  */
-import { Events, Routes } from 'discord.js';
+import { Events, Routes } from './discord-js.ts';
 import type {
   APIMessage,
   ButtonInteraction,

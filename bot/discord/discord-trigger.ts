@@ -7,7 +7,7 @@
  * engine can open a modal or send an ephemeral message through it, and all of it is serialised so two
  * answers never race.
  */
-import { MessageFlags } from 'discord.js';
+import { MessageFlags } from './discord-js.ts';
 import type {
   APIModalInteractionResponseCallbackData,
   ButtonInteraction,

@@ -1,4 +1,4 @@
-import { ComponentType, TextInputStyle } from 'discord.js';
+import { ComponentType, TextInputStyle } from './discord-js.ts';
 import type { APIModalInteractionResponseCallbackData } from 'discord.js';
 import type { ModalSpec } from '../../core/conversation/chat-platform.ts';
 import { PlatformError } from '../../core/errors.ts';

@@ -8,7 +8,7 @@
  * files attachments. Whatever exceeds a
  * Discord limit is cut with a visible note; building a message never fails.
  */
-import { ButtonStyle as DiscordButtonStyle, ComponentType, MessageFlags } from 'discord.js';
+import { ButtonStyle as DiscordButtonStyle, ComponentType, MessageFlags } from './discord-js.ts';
 import type {
   APIActionRowComponent,
   APIAttachment,
@@ -62,7 +62,7 @@ export interface ReplyToDiscordOptions {
 
 const BUTTON_STYLES: Record<
   NonNullable<Button['style']>,
-  DiscordButtonStyle.Primary | DiscordButtonStyle.Danger | DiscordButtonStyle.Secondary
+  typeof DiscordButtonStyle.Primary | typeof DiscordButtonStyle.Danger | typeof DiscordButtonStyle.Secondary
 > = {
   primary: DiscordButtonStyle.Primary,
   danger: DiscordButtonStyle.Danger,

@@ -4,7 +4,7 @@ import {
   ApplicationIntegrationType,
   InteractionContextType,
   Routes,
-} from 'discord.js';
+} from './discord-js.ts';
 import type { REST, RESTPutAPIApplicationCommandsJSONBody } from 'discord.js';
 import { toPlatformError } from './to-platform-error.ts';
 

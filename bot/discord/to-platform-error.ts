@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import { DiscordAPIError, HTTPError, RateLimitError } from './discord-js.ts';
 import { PlatformError } from '../../core/errors.ts';
 
 /** Interaction and webhook URLs carry a secret token in the path; logs and details get it redacted. */
