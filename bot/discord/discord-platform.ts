@@ -34,6 +34,7 @@ import { commandThread } from './command-thread.ts';
 import { createDiscordClient } from './create-discord-client.ts';
 import { decodeCustomId } from './custom-id.ts';
 import { DISCORD_LIMITS } from './discord-limits.ts';
+import { toDiscordMarkdown } from './discord-markdown.ts';
 import { threadRefFor, userRefFor } from './discord-refs.ts';
 import { truncateText } from './discord-text.ts';
 import { DiscordTrigger } from './discord-trigger.ts';
@@ -183,7 +184,12 @@ export class DiscordPlatform implements ChatPlatform {
         notes,
         this.#options.maxUploadBytes,
       );
-      const text = [i === 0 ? comment : undefined, ...notes.map((n) => `-# ${n}`)].filter(Boolean).join('\n');
+      const text = [
+        i === 0 && comment ? toDiscordMarkdown(comment) : undefined,
+        ...notes.map((n) => `-# ${n}`),
+      ]
+        .filter(Boolean)
+        .join('\n');
       if (!raw.length && !text) continue;
       const body = {
         content: truncateText(text, DISCORD_LIMITS.messageContent),
@@ -204,6 +210,7 @@ export class DiscordPlatform implements ChatPlatform {
    * and only they see it; otherwise it goes to them as a direct message naming the thread.
    */
   async postEphemeral(thread: ThreadRef, user: UserRef, text: string): Promise<void> {
+    text = toDiscordMarkdown(text);
     const trigger = this.#triggers.get(this.#triggerKey(thread, user));
     if (trigger && !trigger.expired) {
       await trigger.ephemeral(truncateText(text, DISCORD_LIMITS.messageContent));

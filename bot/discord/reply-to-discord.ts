@@ -4,7 +4,8 @@
  * Layout. A reply with code is a *card*: its text and code go into one embed (SQL in a ```sql block,
  * description ≤ 4,096), context lines into the embed footer, tables into the message content (a code block
  * is wider there than in an embed). Any other reply is a *plain* message: text, tables and context (as small
- * `-#` subtext) in order in the content (≤ 2,000). Either way buttons become action rows and images and
+ * `-#` subtext) in order in the content (≤ 2,000). Text arrives in Slack's mrkdwn: `*bold*` becomes
+ * `**bold**` (plain in embed footers, which render no markdown). Either way buttons become action rows and images and
  * files attachments. Whatever exceeds a
  * Discord limit is cut with a visible note; building a message never fails.
  */
@@ -20,6 +21,7 @@ import type { Button, FileAttachment, Reply, ReplyPart } from '../../core/conver
 import { renderTextTable } from '../../renderers/table/text-table.ts';
 import { encodeCustomId } from './custom-id.ts';
 import { DISCORD_LIMITS } from './discord-limits.ts';
+import { toDiscordMarkdown, withoutSlackEmphasis } from './discord-markdown.ts';
 import {
   codeTextBlock,
   fitBlocks,
@@ -104,9 +106,9 @@ function subtext(text: string): string {
 function plainBlock(part: ReplyPart, width: number): TextBlock | undefined {
   switch (part.type) {
     case 'text':
-      return textBlock(part.text);
+      return textBlock(toDiscordMarkdown(part.text));
     case 'context':
-      return textBlock(subtext(part.text));
+      return textBlock(subtext(toDiscordMarkdown(part.text)));
     case 'code':
       return codeTextBlock(part.code, part.language ?? '');
     case 'table':
@@ -220,9 +222,9 @@ export function replyToDiscord(reply: Reply, options: ReplyToDiscordOptions = {}
     const tables: TextBlock[] = [];
     const footer: string[] = [];
     for (const part of parts) {
-      if (part.type === 'text') described.push(textBlock(part.text));
+      if (part.type === 'text') described.push(textBlock(toDiscordMarkdown(part.text)));
       else if (part.type === 'code') described.push(codeTextBlock(part.code, part.language ?? ''));
-      else if (part.type === 'context') footer.push(part.text);
+      else if (part.type === 'context') footer.push(withoutSlackEmphasis(part.text));
       else if (part.type === 'table') tables.push(tableBlock(part, width));
     }
     const description = fitBlocks(
@@ -260,7 +262,7 @@ export function ephemeralBody(text: string): {
   allowed_mentions: { parse: [] };
 } {
   return {
-    content: truncateText(text, DISCORD_LIMITS.messageContent),
+    content: truncateText(toDiscordMarkdown(text), DISCORD_LIMITS.messageContent),
     flags: MessageFlags.Ephemeral,
     allowed_mentions: { parse: [] },
   };
