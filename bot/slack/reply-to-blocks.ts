@@ -13,6 +13,28 @@ type SlackButton = types.Button;
 /** Prefix of every action_id threadql puts on a button, so clicks route back to the adapter. */
 export const ACTION_PREFIX = 'threadql:';
 
+/** The neutral actions of the feedback pair, positive first. */
+export const FEEDBACK_ACTIONS = ['feedback_up', 'feedback_down'] as const;
+
+/** action_id of the native feedback_buttons element; which side was clicked travels in the value. */
+export const NATIVE_FEEDBACK_ACTION_ID = `${ACTION_PREFIX}feedback`;
+
+/**
+ * One feedback_buttons element has one action_id, so each side's value carries its neutral action:
+ * `feedback_up:<value>`. Action names hold no colon, so the first colon splits them back.
+ */
+export function encodeFeedbackValue(action: string, value: string): string {
+  return truncate(`${action}:${value}`, SLACK_LIMITS.buttonValue);
+}
+
+/** The neutral action and value of a native feedback click, or undefined when the value is not one of ours. */
+export function decodeFeedbackValue(encoded: string): { action: string; value: string } | undefined {
+  const colon = encoded.indexOf(':');
+  const action = colon > 0 ? encoded.slice(0, colon) : '';
+  if (!(FEEDBACK_ACTIONS as readonly string[]).includes(action)) return undefined;
+  return { action, value: encoded.slice(colon + 1) };
+}
+
 /** A table as text for a code block, already escaped for Slack mrkdwn, and its row-count caption. */
 export interface SlackTextTable {
   table: string;
@@ -31,6 +53,11 @@ export interface ReplyToBlocksOptions {
   tables: SlackTableRenderers;
   /** Use the Slack table block where a table fits (≤ 100 rows with header, ≤ 20 columns). Default true. */
   tableBlocks?: boolean;
+  /**
+   * Render a 👍/👎 pair (`feedback_up` + `feedback_down` in one buttons part) as Slack's native feedback buttons
+   * (a `feedback_buttons` element in a `context_actions` block) instead of two plain buttons. Default false.
+   */
+  nativeFeedback?: boolean;
 }
 
 /** A file to upload into the thread after the message is posted. */
@@ -120,6 +147,37 @@ function actionBlocks(buttons: Button[]): Entry[] {
   return blocks;
 }
 
+/** Slack's native 👍/👎 for the AI-app surface: a feedback_buttons element inside a context_actions block. */
+function nativeFeedbackBlock(up: Button, down: Button): Entry {
+  const side = (b: Button, accessibility: string) => ({
+    text: { type: 'plain_text' as const, text: truncate(b.label, SLACK_LIMITS.buttonText), emoji: true },
+    value: encodeFeedbackValue(b.action, b.value),
+    accessibility_label: accessibility,
+  });
+  const block: types.ContextActionsBlock = {
+    type: 'context_actions',
+    elements: [
+      {
+        type: 'feedback_buttons',
+        action_id: NATIVE_FEEDBACK_ACTION_ID,
+        positive_button: side(up, 'This answer was helpful'),
+        negative_button: side(down, 'This answer was not helpful'),
+      },
+    ],
+  };
+  return entry(block, true);
+}
+
+/** Buttons as blocks: the feedback pair natively when asked for, everything else as an actions block. */
+function buttonBlocks(buttons: Button[], nativeFeedback: boolean): Entry[] {
+  const [upAction, downAction] = FEEDBACK_ACTIONS;
+  const up = buttons.find((b) => b.action === upAction);
+  const down = buttons.find((b) => b.action === downAction);
+  if (!nativeFeedback || !up || !down) return actionBlocks(buttons);
+  const rest = buttons.filter((b) => b !== up && b !== down);
+  return [...(rest.length ? actionBlocks(rest) : []), nativeFeedbackBlock(up, down)];
+}
+
 function fitsTableBlock(result: QueryResult, previewRows: number): boolean {
   const rows = Math.min(previewRows, result.rows.length) + 1;
   return rows <= SLACK_LIMITS.tableRows && result.columns.length <= SLACK_LIMITS.tableColumns;
@@ -197,7 +255,7 @@ export function replyToBlocks(reply: Reply, options: ReplyToBlocksOptions): Slac
         entries.push(contextEntry(toMrkdwn(part.text)));
         break;
       case 'buttons':
-        entries.push(...actionBlocks(part.buttons));
+        entries.push(...buttonBlocks(part.buttons, options.nativeFeedback === true));
         break;
       case 'image':
         files.push({ ...part.image, altText: part.alt });

@@ -24,6 +24,8 @@ export interface AssistantDelivery {
     botUserId: string | undefined,
     prepare: () => Promise<void>,
   ): void;
+  /** A thread is an assistant thread (started, or a question arrived in it): replies there may use AI-app blocks. */
+  assistantThread?(channel: string, threadTs: string): void;
 }
 
 const TITLE_CHARS = 60;
@@ -40,7 +42,10 @@ export function registerSlackAssistant(
     // Bolt's default store keeps thread context in message metadata (conversations.replies + chat.update on every
     // message); threadql keeps its own session state, so the context store is a no-op.
     threadContextStore: { get: async () => ({}), save: async () => {} },
-    threadStarted: async ({ setSuggestedPrompts, logger }) => {
+    threadStarted: async ({ event, setSuggestedPrompts, logger }) => {
+      const thread = event.assistant_thread;
+      if (thread?.channel_id && thread.thread_ts)
+        delivery.assistantThread?.(thread.channel_id, thread.thread_ts);
       try {
         await setSuggestedPrompts({
           prompts: options.suggestedPrompts.slice(0, 4),
@@ -56,6 +61,7 @@ export function registerSlackAssistant(
       if (route.kind === 'ignore') return;
       const team = context.teamId ?? (body as { team_id?: string }).team_id ?? 'unknown';
       const threadKey = `${event.channel}:${event.thread_ts ?? event.ts}`;
+      delivery.assistantThread?.(event.channel, event.thread_ts ?? event.ts);
       delivery.deliver(event, team, context.botUserId, async () => {
         try {
           await setStatus(options.thinkingStatus ?? 'is thinking…');

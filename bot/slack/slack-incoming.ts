@@ -8,7 +8,7 @@ import type {
   ThreadRef,
   UserRef,
 } from '../../core/conversation/chat-platform.ts';
-import { actionFromId } from './reply-to-blocks.ts';
+import { NATIVE_FEEDBACK_ACTION_ID, actionFromId, decodeFeedbackValue } from './reply-to-blocks.ts';
 
 /** The fields of a Slack message / app_mention event the adapter reads. */
 export interface SlackMessageEvent {
@@ -100,8 +100,9 @@ export interface BlockActionsBody {
   message?: { ts: string; thread_ts?: string };
 }
 
-/** The fields of one clicked button the adapter reads. */
+/** The fields of one clicked button (`button`, or a side of `feedback_buttons`) the adapter reads. */
 export interface ButtonAction {
+  type?: string;
   action_id: string;
   value?: string;
   action_ts?: string;
@@ -115,7 +116,15 @@ export interface SlackModalTrigger {
 
 /** Maps a block_actions click on a threadql button to a ButtonClick; undefined when it is not one of ours. */
 export function buttonClickFromAction(body: BlockActionsBody, action: ButtonAction): ButtonClick | undefined {
-  const name = actionFromId(action.action_id);
+  let name = actionFromId(action.action_id);
+  let value = action.value ?? '';
+  if (action.type === 'feedback_buttons' || action.action_id === NATIVE_FEEDBACK_ACTION_ID) {
+    // Native feedback: the clicked side's value says which of feedback_up / feedback_down it was.
+    const decoded = decodeFeedbackValue(value);
+    if (!decoded) return undefined;
+    name = decoded.action;
+    value = decoded.value;
+  }
   const channel = body.channel?.id ?? body.container?.channel_id;
   const messageTs = body.container?.message_ts ?? body.message?.ts;
   if (!name || !channel || !messageTs) return undefined;
@@ -128,7 +137,7 @@ export function buttonClickFromAction(body: BlockActionsBody, action: ButtonActi
     message: { thread, messageId: messageTs },
     user: slackUser(team, body.user.id, body.user.name ?? body.user.username),
     action: name,
-    value: action.value ?? '',
+    value,
   };
   if (body.trigger_id) click.trigger = { triggerId: body.trigger_id, thread } satisfies SlackModalTrigger;
   return click;

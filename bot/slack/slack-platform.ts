@@ -21,8 +21,14 @@ import type {
 import { ConfigError, PlatformError, toUserMessage } from '../../core/errors.ts';
 import { memoryOnce, type OnceFn } from './event-dedupe.ts';
 import { modalSubmitFromView, modalView, type ViewSubmissionBody } from './modal-view.ts';
-import { replyToBlocks, type PendingFile, type SlackTableRenderers } from './reply-to-blocks.ts';
+import {
+  replyToBlocks,
+  type PendingFile,
+  type ReplyToBlocksOptions,
+  type SlackTableRenderers,
+} from './reply-to-blocks.ts';
 import { registerSlackAssistant, type SlackAssistantOptions } from './slack-assistant.ts';
+import { SlackDirectory, type SlackDirectoryOptions } from './slack-directory.ts';
 import { slackTableRenderers } from './slack-tables.ts';
 import { toPlatformError } from './slack-api-error.ts';
 import {
@@ -73,12 +79,28 @@ export interface SlackPlatformOptions {
   commandName?: string;
   /** Slack's AI-app surface (assistant threads); off unless given. */
   assistant?: SlackAssistantOptions;
+  /**
+   * Where the 👍/👎 on results use Slack's native feedback buttons (context_actions) instead of plain buttons:
+   * `assistant-threads` (default: the AI-app surface they were made for), `everywhere`, or `never`.
+   */
+  nativeFeedback?: 'assistant-threads' | 'everywhere' | 'never';
+  /**
+   * Approver ids from threadql.yml (approvers.slack): the user-group ids (S…) among them are resolved with
+   * usergroups.users.list, and a member gets the group id in UserRef.roles. User ids (U…) need no lookup.
+   */
+  userGroups?: string[];
+  /** Fill UserRef.displayName from users.info (needs users:read); default true. */
+  displayNames?: boolean;
+  /** Cache and wait limits for the users.info / usergroups.users.list lookups. */
+  directory?: Pick<SlackDirectoryOptions, 'ttlMs' | 'failureTtlMs' | 'timeoutMs' | 'maxEntries'>;
   logger?: Logger;
   logLevel?: LogLevel;
   now?: () => Date;
 }
 
 const DEFAULT_PATH = '/slack/events';
+/** Assistant threads remembered for native feedback; past this the set starts over (plain buttons still work). */
+const MAX_ASSISTANT_THREADS = 5000;
 
 /** ChatPlatform for Slack on Bolt. Construct, then `start(handlers)`; `stop()` drains in-flight work. */
 export class SlackPlatform implements ChatPlatform {
@@ -99,6 +121,8 @@ export class SlackPlatform implements ChatPlatform {
   private readonly now: () => Date;
   private readonly inflight = new Set<Promise<void>>();
   private readonly receiver: HTTPReceiver | SocketModeReceiver;
+  private readonly directory: SlackDirectory;
+  private readonly assistantThreads = new Set<string>();
   private handlers: PlatformHandlers | undefined;
   private server: Server | undefined;
 
@@ -149,11 +173,22 @@ export class SlackPlatform implements ChatPlatform {
       clientOptions,
       ...logging,
     });
+    this.directory = new SlackDirectory({
+      client: this.app.client,
+      ...(options.userGroups ? { userGroups: options.userGroups } : {}),
+      ...(options.displayNames !== undefined ? { displayNames: options.displayNames } : {}),
+      ...options.directory,
+      warn: (message) => this.logger.warn(message),
+    });
     this.registerListeners();
     if (options.assistant) {
       registerSlackAssistant(this.app, options.assistant, {
         deliver: (event, team, botUserId, prepare) =>
           this.acceptMessage(event, team, botUserId, 'dm', prepare),
+        assistantThread: (channel, threadTs) => {
+          if (this.assistantThreads.size >= MAX_ASSISTANT_THREADS) this.assistantThreads.clear();
+          this.assistantThreads.add(`${channel}:${threadTs}`);
+        },
       });
     }
   }
@@ -209,13 +244,14 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   async post(thread: ThreadRef, reply: Reply): Promise<PostedMessage> {
-    const message = replyToBlocks(reply, this.blockOptions());
+    const message = replyToBlocks(reply, this.blockOptions(thread));
     const result = await this.call('chat.postMessage', () =>
       this.app.client.chat.postMessage({
         channel: thread.channel,
         thread_ts: thread.thread,
         text: message.text,
-        blocks: message.blocks,
+        // A reply with only files (a chart on its own) has no blocks; Slack shows the text instead.
+        ...(message.blocks.length ? { blocks: message.blocks } : {}),
         unfurl_links: false,
         unfurl_media: false,
       }),
@@ -225,7 +261,7 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   async update(message: PostedMessage, reply: Reply): Promise<void> {
-    const rendered = replyToBlocks(reply, this.blockOptions());
+    const rendered = replyToBlocks(reply, this.blockOptions(message.thread));
     await this.call('chat.update', () =>
       this.app.client.chat.update({
         channel: message.thread.channel,
@@ -243,7 +279,10 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   async postEphemeral(thread: ThreadRef, user: UserRef, text: string): Promise<void> {
-    const rendered = replyToBlocks({ parts: [{ type: 'text', text }], fallback: text }, this.blockOptions());
+    const rendered = replyToBlocks(
+      { parts: [{ type: 'text', text }], fallback: text },
+      this.blockOptions(thread),
+    );
     await this.call('chat.postEphemeral', () =>
       this.app.client.chat.postEphemeral({
         channel: thread.channel,
@@ -297,12 +336,18 @@ export class SlackPlatform implements ChatPlatform {
         body as unknown as BlockActionsBody,
         action as unknown as ButtonAction,
       );
-      if (click) this.track('button', (h) => h.onButton(click));
+      if (click)
+        this.track('button', async (h) =>
+          h.onButton({ ...click, user: await this.directory.enrich(click.user) }),
+        );
     });
     this.app.view({ callback_id: /^threadql:/, type: 'view_submission' }, async ({ ack, body }) => {
       await ack();
       const submit = modalSubmitFromView(body as unknown as ViewSubmissionBody);
-      if (submit) this.track('modal', (h) => h.onModalSubmit(submit));
+      if (submit)
+        this.track('modal', async (h) =>
+          h.onModalSubmit({ ...submit, user: await this.directory.enrich(submit.user) }),
+        );
       else this.logger.warn('threadql: ignored a modal submit without valid private_metadata');
     });
     const commandName = this.options.commandName ?? '/threadql';
@@ -333,7 +378,7 @@ export class SlackPlatform implements ChatPlatform {
         await h.onMessage({
           id: rootTs,
           thread: slackThread(team, command.channel_id, rootTs),
-          user: slackUser(team, command.user_id, command.user_name),
+          user: await this.directory.enrich(slackUser(team, command.user_id, command.user_name)),
           text: parsed.text,
           receivedAt: this.now(),
         });
@@ -373,8 +418,8 @@ export class SlackPlatform implements ChatPlatform {
       if (!(await this.once(`${team}:${event.channel}:${event.ts}`))) return;
       const message = incomingFromEvent(event, team, botUserId, receivedAt);
       if (kind === 'thread_reply' && !(await this.isActive(message.thread))) return;
-      if (prepare) await prepare();
-      await h.onMessage(message);
+      const [user] = await Promise.all([this.directory.enrich(message.user), prepare?.()]);
+      await h.onMessage({ ...message, user });
     });
   }
 
@@ -404,8 +449,12 @@ export class SlackPlatform implements ChatPlatform {
 
   // ---- outgoing helpers ----
 
-  private blockOptions() {
-    return { tables: this.tables, tableBlocks: this.options.tableBlocks ?? true };
+  private blockOptions(thread: ThreadRef): ReplyToBlocksOptions {
+    const feedback = this.options.nativeFeedback ?? 'assistant-threads';
+    const nativeFeedback =
+      feedback === 'everywhere' ||
+      (feedback === 'assistant-threads' && this.assistantThreads.has(`${thread.channel}:${thread.thread}`));
+    return { tables: this.tables, tableBlocks: this.options.tableBlocks ?? true, nativeFeedback };
   }
 
   private async uploadFiles(thread: ThreadRef, files: PendingFile[], comment?: string): Promise<void> {

@@ -19,7 +19,13 @@ beforeAll(async () => {
   const { url } = await anthropic.start();
   h = await SlackHarness.start('slack-e2e', {
     env: { ANTHROPIC_API_KEY: 'sk-slack-e2e', ANTHROPIC_BASE_URL: url },
+    // Approvers by Slack user group: members of S0APPROVERS may run anyone's card.
+    yaml: 'connections: []\napprovers:\n  slack: ["S0APPROVERS"]\n',
   });
+  // The workspace as users.info and usergroups.users.list see it; U0MALLORY is unknown to users.info.
+  h.fake.setUser('U0ALICE', { display_name: 'Alice', real_name: 'Alice Liddell' });
+  h.fake.setUser('U0CAROL', { real_name: 'Carol Danvers' });
+  h.fake.setUserGroup('S0APPROVERS', ['U0CAROL', 'U0DAVE']);
 });
 afterAll(async () => {
   await h?.close();
@@ -43,6 +49,14 @@ function buttonsOf(call: RecordedCall): Record<string, string> {
     for (const el of block.elements ?? []) buttons[String(el.action_id)] = String(el.value);
   }
   return buttons;
+}
+
+/**
+ * The bot's messages in a thread that carry blocks (the progress/card message and results); a chart posted on its
+ * own is an upload, not counted here.
+ */
+function repliesIn(threadTs: string): RecordedCall[] {
+  return h.postsIn(threadTs).filter((c) => blocksOf(c).length > 0);
 }
 
 /** Asks a question in a new thread and returns the thread, the card message's ts and its last update. */
@@ -86,7 +100,7 @@ describe('Slack end to end on the sample database', () => {
     expect(await h.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: token })).toBe(200);
     await h.settle();
 
-    const posts = h.postsIn(threadTs);
+    const posts = repliesIn(threadTs);
     expect(posts).toHaveLength(2);
     const result = posts[1]!;
     const resultText = textOf(result);
@@ -100,16 +114,16 @@ describe('Slack end to end on the sample database', () => {
     expect(resultText).toMatch(/sample · 14 rows · query \d+ ms/);
     expect(Object.keys(buttonsOf(result)).sort()).toEqual(['threadql:feedback_down', 'threadql:feedback_up']);
 
-    // Files: the three-step upload, into this thread.
+    // Files: the three-step upload, into this thread (the chart with the result or in a message of its own).
     const uploadUrls = h.fake.callsOf('files.getUploadURLExternal');
     expect(uploadUrls.map((c) => String(c.args.filename)).sort()).toEqual([
       expect.stringMatching(/^threadql-\d{4}-\d\d-\d\d-\d+-chart\.png$/),
       expect.stringMatching(/^threadql-\d{4}-\d\d-\d\d-\d+\.csv$/),
     ]);
     const completes = h.fake.callsOf('files.completeUploadExternal');
-    expect(completes).toHaveLength(1);
-    expect(completes[0]!.args).toMatchObject({ channel_id: h.channel, thread_ts: threadTs });
-    expect((completes[0]!.args.files as unknown[]).length).toBe(2);
+    for (const complete of completes)
+      expect(complete.args).toMatchObject({ channel_id: h.channel, thread_ts: threadTs });
+    expect(completes.flatMap((c) => c.args.files as unknown[])).toHaveLength(2);
     const csv = h.fake.uploads.find((u) => u.filename.endsWith('.csv'))!;
     const png = h.fake.uploads.find((u) => u.filename.endsWith('.png'))!;
     expect(csv.data.toString('utf8').split(/\r?\n/)[0]).toBe('country,customers');
@@ -118,7 +132,8 @@ describe('Slack end to end on the sample database', () => {
 
     // The card settled: no buttons, says who ran it.
     const settled = h.updatesOf(cardTs).at(-1)!;
-    expect(textOf(settled)).toMatch(/Run by u0alice · 14 rows/);
+    // users.info gave the asker's display name, so the card names a person, not an id.
+    expect(textOf(settled)).toMatch(/Run by Alice · 14 rows/);
     expect(buttonsOf(settled)).toEqual({});
 
     // 👍 on the answer is stored against that turn and thanked privately.
@@ -143,6 +158,23 @@ describe('Slack end to end on the sample database', () => {
         user: 'slack:T0FAKE:U0ALICE',
       }),
     ]);
+
+    // Slack's native feedback buttons (AI-app surface) send one action_id with the side in the value; the
+    // engine sees feedback_down with the same value, and Alice's vote changes.
+    expect(
+      await h.click({
+        messageTs: h.tsOf(result),
+        threadTs,
+        actionId: 'threadql:feedback',
+        type: 'feedback_buttons',
+        value: `feedback_down:${feedback}`,
+      }),
+    ).toBe(200);
+    await h.settle();
+    const changed = await h.threadql.store.models
+      .Feedback!.find({})
+      .lean<{ session: string; rating: string; user: string }[]>();
+    expect(changed).toEqual([expect.objectContaining({ rating: 'down', user: 'slack:T0FAKE:U0ALICE' })]);
   });
 
   it('a reply in the thread without a mention continues the session with the earlier question as context', async () => {
@@ -157,7 +189,7 @@ describe('Slack end to end on the sample database', () => {
     const prompt = JSON.stringify(anthropic.requests.at(-1)!.body.messages);
     expect(prompt).toContain('how many customers per country?');
     expect(prompt).toContain('only Germany, split by plan');
-    const posts = h.postsIn(askerThread);
+    const posts = repliesIn(askerThread);
     expect(posts).toHaveLength(3);
     const card = h.updatesOf(h.tsOf(posts[2]!)).at(-1)!;
     expect(textOf(card)).toContain("country = 'DE'");
@@ -190,7 +222,7 @@ describe('Slack end to end on the sample database', () => {
     await h.settle();
     const newCard = h.updatesOf(cardTs).at(-1)!;
     expect(textOf(newCard)).toContain('GROUP BY status');
-    expect(textOf(newCard)).toContain('Edited by u0alice');
+    expect(textOf(newCard)).toContain('Edited by Alice');
     const newToken = buttonsOf(newCard)['threadql:run']!;
     expect(newToken).not.toBe(token);
 
@@ -203,7 +235,7 @@ describe('Slack end to end on the sample database', () => {
       200,
     );
     await h.settle();
-    const posts = h.postsIn(threadTs);
+    const posts = repliesIn(threadTs);
     expect(posts).toHaveLength(2);
     expect(textOf(posts[1]!)).toContain('delivered');
     expect(anthropic.requests.length).toBe(requestsBefore);
@@ -229,14 +261,32 @@ describe('Slack end to end on the sample database', () => {
     const [refusal] = h.ephemeralsIn(threadTs);
     expect(refusal?.args).toMatchObject({ user: 'U0MALLORY', channel: h.channel });
     expect(String(refusal?.args.text)).toMatch(/^Only the person who asked/);
-    expect(h.postsIn(threadTs)).toHaveLength(1);
+    expect(repliesIn(threadTs)).toHaveLength(1);
     expect(h.updatesOf(cardTs)).toHaveLength(updatesBefore);
     expect(h.fake.uploads.length).toBe(uploadsBefore);
 
     // The asker can still run it: the refusal did not use the token up.
     expect(await h.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: token })).toBe(200);
     await h.settle();
-    expect(h.postsIn(threadTs)).toHaveLength(2);
+    expect(repliesIn(threadTs)).toHaveLength(2);
+  });
+
+  it("a member of an approver user group may run someone else's card", async () => {
+    const { threadTs, cardTs, card } = await askForCard('SELECT count(*) AS n FROM customers');
+    const token = buttonsOf(card)['threadql:run']!;
+
+    expect(
+      await h.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: token, user: 'U0CAROL' }),
+    ).toBe(200);
+    await h.settle();
+
+    expect(h.ephemeralsIn(threadTs)).toEqual([]);
+    const posts = repliesIn(threadTs);
+    expect(posts).toHaveLength(2);
+    expect(textOf(posts[1]!)).toMatch(/sample · 1 row/);
+    // Carol has no display name, so her real name is used.
+    expect(textOf(h.updatesOf(cardTs).at(-1)!)).toMatch(/Run by Carol Danvers · 1 row/);
+    expect(h.fake.callsOf('usergroups.users.list').map((c) => c.args.usergroup)).toContain('S0APPROVERS');
   });
 
   it('a double click (two clicks, same token, concurrently) runs the query exactly once', async () => {
@@ -251,7 +301,7 @@ describe('Slack end to end on the sample database', () => {
     expect(statuses).toEqual([200, 200]);
     await h.settle();
 
-    const posts = h.postsIn(threadTs);
+    const posts = repliesIn(threadTs);
     expect(posts).toHaveLength(2); // the card, and one result
     expect(textOf(posts[1]!)).toMatch(/sample · 5 rows/);
     expect(h.updatesOf(cardTs).filter((u) => textOf(u).includes('Running…'))).toHaveLength(1);
@@ -275,7 +325,7 @@ describe('Slack end to end on the sample database', () => {
     await h.settle();
 
     const threadTs = String(mention.ts);
-    expect(h.postsIn(threadTs)).toHaveLength(1);
+    expect(repliesIn(threadTs)).toHaveLength(1);
     expect(
       anthropic.requests.filter((r) =>
         JSON.stringify(r.body.messages).includes('how many products do we sell?'),
@@ -302,7 +352,7 @@ describe('Slack end to end on the sample database', () => {
     expect(textOf(card)).toContain('classified as *write*');
     expect(textOf(card)).toContain('UPDATE customers');
     expect(buttonsOf(card)).toEqual({});
-    expect(h.postsIn(threadTs)).toHaveLength(1);
+    expect(repliesIn(threadTs)).toHaveLength(1);
     expect(await freeCount()).toBe(before);
   });
 });

@@ -26,6 +26,14 @@ export interface RecordedUpload {
   data: Buffer;
 }
 
+/** A workspace member as users.info returns it (the fields threadql reads). */
+export interface FakeSlackUser {
+  name?: string;
+  real_name?: string;
+  display_name?: string;
+  deleted?: boolean;
+}
+
 /** A scripted failure for the next call of one method. */
 export interface InjectedError {
   error: string;
@@ -76,8 +84,13 @@ export class FakeSlackApi {
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
   private readonly errors = new Map<string, InjectedError[]>();
+  private readonly delays = new Map<string, number[]>();
   private readonly ackWaiters = new Map<string, (payload: unknown) => void>();
   private readonly pendingUploads = new Map<string, string>();
+  /** The workspace's members known to users.info; any other id answers `user_not_found`, as Slack does. */
+  private readonly users = new Map<string, FakeSlackUser>();
+  /** User groups (S…) and their member ids, for usergroups.users.list. */
+  private readonly userGroups = new Map<string, string[]>();
   private tsCounter = 0;
   private fileCounter = 0;
   private port = 0;
@@ -118,6 +131,23 @@ export class FakeSlackApi {
     this.errors.set(method, queue);
   }
 
+  /** Adds (or replaces) a member users.info knows. */
+  setUser(id: string, user: FakeSlackUser): void {
+    this.users.set(id, user);
+  }
+
+  /** Defines a user group and its members for usergroups.users.list. */
+  setUserGroup(id: string, members: string[]): void {
+    this.userGroups.set(id, [...members]);
+  }
+
+  /** Holds the next answer to `method` back for `ms` milliseconds (a slow Slack). */
+  delayNext(method: string, ms: number): void {
+    const queue = this.delays.get(method) ?? [];
+    queue.push(ms);
+    this.delays.set(method, queue);
+  }
+
   /** Recorded calls of one method. */
   callsOf(method: string): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
@@ -135,6 +165,7 @@ export class FakeSlackApi {
     this.uploads.length = 0;
     this.socketAcks.length = 0;
     this.errors.clear();
+    this.delays.clear();
   }
 
   /** Waits until `method` has been called `count` times in total (polling the record; for async adapter work). */
@@ -176,6 +207,8 @@ export class FakeSlackApi {
       ? auth.slice('Bearer '.length)
       : (args.token as string | undefined);
     this.calls.push({ method, args, token });
+    const delay = this.delays.get(method)?.shift();
+    if (delay) await new Promise((r) => setTimeout(r, delay));
 
     const injected = this.errors.get(method)?.shift();
     if (injected) {
@@ -233,11 +266,27 @@ export class FakeSlackApi {
       }
       case 'apps.connections.open':
         return { ok: true, url: `ws://127.0.0.1:${this.port}/socket` };
-      case 'users.info':
+      case 'users.info': {
+        const user = this.users.get(String(args.user));
+        if (!user) return { ok: false, error: 'user_not_found' };
+        const name = user.name ?? String(args.user).toLowerCase();
         return {
           ok: true,
-          user: { id: args.user, name: String(args.user).toLowerCase(), real_name: `User ${args.user}` },
+          user: {
+            id: args.user,
+            team_id: FAKE_TEAM_ID,
+            name,
+            deleted: user.deleted ?? false,
+            real_name: user.real_name ?? '',
+            profile: { display_name: user.display_name ?? '', real_name: user.real_name ?? '' },
+          },
         };
+      }
+      case 'usergroups.users.list': {
+        const members = this.userGroups.get(String(args.usergroup));
+        if (!members) return { ok: false, error: 'no_such_subteam' };
+        return { ok: true, users: members };
+      }
       case 'conversations.replies':
         return { ok: true, messages: [], has_more: false };
       case 'assistant.threads.setStatus':

@@ -57,8 +57,16 @@ describe('manifest.yml', () => {
         'im:read',
         'im:write',
         'mpim:history',
+        'usergroups:read',
         'users:read',
       ].sort(),
+    );
+  });
+
+  it('grants the read scopes behind display names (users.info) and approvers by user group (usergroups.users.list)', () => {
+    // Without them the adapter still works (ids instead of names, no group approvers), so nothing else would fail.
+    expect(manifest.oauth_config.scopes.bot).toEqual(
+      expect.arrayContaining(['users:read', 'usergroups:read']),
     );
   });
 

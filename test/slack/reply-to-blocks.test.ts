@@ -1,6 +1,11 @@
 import type { Reply } from '../../core/conversation/chat-platform.ts';
 import type { QueryResult } from '../../core/db/database-dialect.ts';
-import { actionFromId, replyToBlocks } from '../../bot/slack/reply-to-blocks.ts';
+import {
+  actionFromId,
+  decodeFeedbackValue,
+  encodeFeedbackValue,
+  replyToBlocks,
+} from '../../bot/slack/reply-to-blocks.ts';
 import { slackTableRenderers } from '../../bot/slack/slack-tables.ts';
 import { splitText } from '../../bot/slack/slack-text.ts';
 
@@ -127,6 +132,69 @@ describe('replyToBlocks', () => {
     ]);
     expect(actionFromId('threadql:run#2')).toBe('run');
     expect(actionFromId('other:run')).toBeUndefined();
+  });
+
+  describe("Slack's native feedback buttons", () => {
+    const reply: Reply = {
+      parts: [
+        { type: 'context', text: 'sample · 3 rows' },
+        {
+          type: 'buttons',
+          buttons: [
+            { action: 'feedback_up', label: '👍', value: 'slack:T1:C1:1.2:3' },
+            { action: 'feedback_down', label: '👎', value: 'slack:T1:C1:1.2:3' },
+            { action: 'save', label: 'Save', value: 'q1' },
+          ],
+        },
+      ],
+      fallback: 'result',
+    };
+
+    it('turns the 👍/👎 pair into feedback_buttons in a context_actions block, other buttons staying buttons', () => {
+      const { blocks } = replyToBlocks(reply, { tables, nativeFeedback: true });
+      expect(blocks.map((b) => b.type)).toEqual(['context', 'actions', 'context_actions']);
+      expect(blocks[1]).toMatchObject({ elements: [{ type: 'button', action_id: 'threadql:save' }] });
+      expect(blocks[2]).toEqual({
+        type: 'context_actions',
+        elements: [
+          {
+            type: 'feedback_buttons',
+            action_id: 'threadql:feedback',
+            positive_button: {
+              text: { type: 'plain_text', text: '👍', emoji: true },
+              value: 'feedback_up:slack:T1:C1:1.2:3',
+              accessibility_label: 'This answer was helpful',
+            },
+            negative_button: {
+              text: { type: 'plain_text', text: '👎', emoji: true },
+              value: 'feedback_down:slack:T1:C1:1.2:3',
+              accessibility_label: 'This answer was not helpful',
+            },
+          },
+        ],
+      });
+    });
+
+    it('keeps plain buttons when native feedback is off or the pair is incomplete', () => {
+      expect(replyToBlocks(reply, { tables }).blocks.map((b) => b.type)).toEqual(['context', 'actions']);
+      const onlyUp: Reply = {
+        parts: [{ type: 'buttons', buttons: [{ action: 'feedback_up', label: '👍', value: 'v' }] }],
+        fallback: 'x',
+      };
+      expect(replyToBlocks(onlyUp, { tables, nativeFeedback: true }).blocks.map((b) => b.type)).toEqual([
+        'actions',
+      ]);
+    });
+
+    it('round-trips the side through the value and refuses values that are not feedback', () => {
+      expect(decodeFeedbackValue(encodeFeedbackValue('feedback_down', 'a:b:7'))).toEqual({
+        action: 'feedback_down',
+        value: 'a:b:7',
+      });
+      expect(decodeFeedbackValue('run:tok')).toBeUndefined();
+      expect(decodeFeedbackValue('positive_feedback')).toBeUndefined();
+      expect(encodeFeedbackValue('feedback_up', 'x'.repeat(3000)).length).toBeLessThanOrEqual(2000);
+    });
   });
 
   it('uses one Slack table block when a table fits, and text tables otherwise', () => {

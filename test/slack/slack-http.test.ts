@@ -57,8 +57,12 @@ beforeAll(async () => {
     retryConfig: { retries: 0 },
     isActiveThread: async (t) => active.has(threadKey(t)),
     once: redisOnce(redis, { prefix: `threadql:test:slack-http:${randomUUID()}:`, ttlSeconds: 600 }),
+    // threadql.yml's approvers.slack: a user id (no lookup) and a user group (members get it as a role).
+    userGroups: ['U0ROOT', 'S0DBA'],
     logger,
   });
+  fake.setUser('U0DANA', { display_name: 'Dana', real_name: 'Dana Scully' });
+  fake.setUserGroup('S0DBA', ['U0DANA']);
   await platform.start(handlers);
   url = platform.httpAddress!.url;
   authTestsAtStart = fake.callsOf('auth.test').length;
@@ -424,6 +428,108 @@ describe('SlackPlatform over HTTP: buttons and modals', () => {
       value: 'tok-9',
       fields: { sql: 'SELECT 2' },
     });
+  });
+
+  it("a click on Slack's native feedback buttons reaches onButton as feedback_up / feedback_down with the value", async () => {
+    const root = nextTs();
+    const resultTs = nextTs();
+    const click = (value: string) => {
+      const payload = blockActions({
+        channel: 'C0GROWTH',
+        messageTs: resultTs,
+        threadTs: root,
+        action: 'feedback',
+        value,
+      });
+      // What Slack sends for a feedback_buttons element: its action_id, the clicked side's value.
+      payload.actions = [
+        {
+          type: 'feedback_buttons',
+          action_id: 'threadql:feedback',
+          block_id: 'fb',
+          value,
+          action_ts: `${Date.now() / 1000}`,
+          text: { type: 'plain_text', text: '👎' },
+        },
+      ];
+      return postInteraction(url, payload, sign);
+    };
+    expect((await click('feedback_down:slack:T0FAKE:C0GROWTH:1.2:4')).status).toBe(200);
+    expect((await click('feedback_up:slack:T0FAKE:C0GROWTH:1.2:4')).status).toBe(200);
+    expect((await click('something_else:1')).status).toBe(200);
+    await platform.idle();
+    expect(handlers.clicks.map((c) => [c.action, c.value])).toEqual([
+      ['feedback_down', 'slack:T0FAKE:C0GROWTH:1.2:4'],
+      ['feedback_up', 'slack:T0FAKE:C0GROWTH:1.2:4'],
+    ]);
+    expect(handlers.clicks[0]!.message).toEqual({ thread: thread('C0GROWTH', root), messageId: resultTs });
+  });
+
+  it('fills the display name (users.info) and approver-group roles on clicks, messages, commands and submits', async () => {
+    const root = nextTs();
+    await postInteraction(
+      url,
+      blockActions({
+        channel: 'C0GROWTH',
+        messageTs: nextTs(),
+        threadTs: root,
+        action: 'run',
+        value: 'tok-d',
+        user: 'U0DANA',
+      }),
+      sign,
+    );
+    await deliver(appMention('who am I?', { user: 'U0DANA' }));
+    await postInteraction(
+      url,
+      viewSubmission(
+        {
+          callback_id: 'threadql:edit_sql',
+          private_metadata: JSON.stringify({ v: 'tok-d', t: threadKey(thread('C0GROWTH', root)) }),
+        },
+        { sql: 'SELECT 1' },
+        'U0DANA',
+      ),
+      sign,
+    );
+    await platform.idle();
+    const dana = {
+      platform: 'slack',
+      workspace: FAKE_TEAM_ID,
+      user: 'U0DANA',
+      displayName: 'Dana',
+      roles: ['S0DBA'],
+    };
+    expect(handlers.clicks[0]!.user).toEqual(dana);
+    expect(handlers.messages[0]!.user).toEqual(dana);
+    expect(handlers.submits[0]!.user).toEqual(dana);
+    // Looked up once for all three: both lookups are cached.
+    expect(fake.callsOf('users.info').filter((c) => c.args.user === 'U0DANA')).toHaveLength(1);
+    expect(fake.callsOf('usergroups.users.list').length).toBeLessThanOrEqual(1);
+  });
+
+  it("keeps the payload's name when Slack refuses users.info (no users:read), and says which scope is missing", async () => {
+    fake.failNext('users.info', { error: 'missing_scope' });
+    await postInteraction(
+      url,
+      blockActions({
+        channel: 'C0GROWTH',
+        messageTs: nextTs(),
+        threadTs: nextTs(),
+        action: 'cancel',
+        value: 'tok-n',
+        user: 'U0NOSCOPE',
+      }),
+      sign,
+    );
+    await platform.idle();
+    expect(handlers.clicks[0]!.user).toEqual({
+      platform: 'slack',
+      workspace: FAKE_TEAM_ID,
+      user: 'U0NOSCOPE',
+      displayName: 'alice',
+    });
+    expect(logger.warnings.some((w) => w.includes('missing_scope') && w.includes('users:read'))).toBe(true);
   });
 
   it('refuses to open a modal without a Slack trigger', async () => {

@@ -142,4 +142,36 @@ describe('SlackPlatform in Socket Mode', () => {
     const [title] = fake.callsOf('assistant.threads.setTitle');
     expect(title!.args).toMatchObject({ channel_id: 'D0ALICE', thread_ts: root, title: 'top 5 products?' });
   });
+  it("answers in an assistant thread carry Slack's native feedback buttons; channel threads keep plain buttons", async () => {
+    const root = nextTs();
+    await fake.sendEnvelope(
+      'events_api',
+      eventCallback(channelMessage('revenue?', { channel: 'D0ALICE', channel_type: 'im', thread_ts: root })),
+    );
+    await handlers.until(() => handlers.messages.length === 1);
+    const result = {
+      fallback: '3 rows from sample',
+      parts: [
+        { type: 'context' as const, text: 'sample · 3 rows' },
+        {
+          type: 'buttons' as const,
+          buttons: [
+            { action: 'feedback_up', label: '👍', value: 's:1' },
+            { action: 'feedback_down', label: '👎', value: 's:1' },
+          ],
+        },
+      ],
+    };
+    await platform.post(thread('D0ALICE', root), result);
+    await platform.post(thread('C0GROWTH', nextTs()), result);
+    const [assistantPost, channelPost] = fake
+      .callsOf('chat.postMessage')
+      .map((c) => (c.args.blocks as { type: string; elements?: { type: string }[] }[]).at(-1)!);
+    expect(assistantPost).toMatchObject({
+      type: 'context_actions',
+      elements: [{ type: 'feedback_buttons', action_id: 'threadql:feedback' }],
+    });
+    expect(channelPost!.type).toBe('actions');
+    expect(channelPost!.elements!.map((e) => e.type)).toEqual(['button', 'button']);
+  });
 });

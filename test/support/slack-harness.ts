@@ -11,7 +11,7 @@ import { pathList } from '../../config/process-info.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { createThreadql, type Threadql } from '../../bot/create-threadql.ts';
 import { startPlatforms } from '../../bot/start-platforms.ts';
-import { SlackPlatform } from '../../bot/slack/slack-platform.ts';
+import { SlackPlatform, type SlackPlatformOptions } from '../../bot/slack/slack-platform.ts';
 import {
   FAKE_TEAM_ID,
   FakeSlackApi,
@@ -34,6 +34,8 @@ export interface SlackHarnessOptions {
   env?: Record<string, string | undefined>;
   /** threadql.yml text; default none (the embedded sample database). */
   yaml?: string;
+  /** Extra SlackPlatform options over the harness's (port 0, no retries, approver groups from threadql.yml). */
+  slack?: Partial<SlackPlatformOptions>;
   logger?: Logger;
 }
 
@@ -77,7 +79,15 @@ export class SlackHarness {
     try {
       threadql = await createThreadql({ config, logger, pathList: pathList(), erdBrowser: false });
       const platforms = await startPlatforms(threadql, config, logger, {
-        slack: { port: 0, host: '127.0.0.1', processBeforeResponse: true, retryConfig: { retries: 0 } },
+        slack: {
+          port: 0,
+          host: '127.0.0.1',
+          processBeforeResponse: true,
+          retryConfig: { retries: 0 },
+          // What startPlatforms is to pass in production: the approver list, whose S… ids are user groups.
+          userGroups: config.file.approvers.slack,
+          ...options.slack,
+        },
       });
       const slack = platforms.find((p): p is SlackPlatform => p instanceof SlackPlatform);
       if (!slack) throw new Error('startPlatforms did not start Slack');
@@ -149,6 +159,8 @@ export class SlackHarness {
     actionId: string;
     value: string;
     user?: string;
+    /** The element type Slack reports: `button` (default) or `feedback_buttons` (native feedback). */
+    type?: 'button' | 'feedback_buttons';
   }): Promise<number> {
     const user = options.user ?? 'U0ALICE';
     const unique = `${Date.now() / 1000}${randomBytes(3).toString('hex')}`;
@@ -179,7 +191,7 @@ export class SlackHarness {
           action_id: options.actionId,
           block_id: 'b1',
           value: options.value,
-          type: 'button',
+          type: options.type ?? 'button',
           action_ts: unique,
           text: { type: 'plain_text', text: options.actionId },
         },
