@@ -23,6 +23,7 @@ import { SqlGenerator } from '../core/llm/sql-generator.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureSampleDatabase } from '../core/sample/sample-database.ts';
 import { connectStore } from '../core/store/connect-store.ts';
+import { ChartPool } from '../renderers/chart/chart-pool.ts';
 import { MermaidBrowser } from '../renderers/erd/mermaid-browser.ts';
 import { findExecutable } from './local-services/find-executable.ts';
 import { startEmbeddedRedis } from './local-services/start-embedded-redis.ts';
@@ -139,6 +140,9 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       lines.push(`erd: chromium at ${chromium}`);
     } else lines.push('erd: no chromium found; ER diagrams are sent as mermaid text');
 
+    const charts = new ChartPool();
+    closers.push(() => charts.close());
+
     const approvers = config.file.approvers;
     const isApprover = (user: UserRef) => {
       const list: string[] = approvers[user.platform] ?? [];
@@ -149,7 +153,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       connections,
       generator,
       confirmations: new ConfirmationStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
-      renderers: createResultRenderers(browser ? { browser } : {}),
+      renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
       settings: { limits: config.file.limits, isApprover, now: () => new Date() },
       firstSeen: async (key) => (await redis.set(`threadql:seen:${key}`, '1', 'EX', 86_400, 'NX')) === 'OK',
       logger,

@@ -80,13 +80,12 @@ export interface ResultReplyInput {
   confirmation: Confirmation;
   result: QueryResult;
   previewRows: number;
-  chart?: FileAttachment;
   csv?: FileAttachment;
   usage?: LlmUsage;
   turn: number;
 }
 
-/** Results: the table preview, the chart and CSV, a provenance footer and feedback buttons. */
+/** Results: the table preview and CSV, a provenance footer and feedback buttons (the chart follows on its own). */
 export function resultReply(input: ResultReplyInput): Reply {
   const { confirmation, result } = input;
   const rows = result.truncated
@@ -104,7 +103,6 @@ export function resultReply(input: ResultReplyInput): Reply {
   } else {
     parts.push({ type: 'table', result, previewRows: input.previewRows, title: confirmation.question });
   }
-  if (input.chart) parts.push({ type: 'image', image: input.chart, alt: `Chart: ${confirmation.question}` });
   if (input.csv) parts.push({ type: 'file', file: input.csv });
   parts.push({ type: 'context', text: footer.join(' · ') });
   parts.push({
@@ -115,6 +113,12 @@ export function resultReply(input: ResultReplyInput): Reply {
     ],
   });
   return { parts, fallback: `${rows} from ${confirmation.connectionName}` };
+}
+
+/** The chart of a result, posted after the table. */
+export function chartReply(image: FileAttachment, question: string): Reply {
+  const alt = question.trim() ? `Chart: ${question}` : 'Chart of the result';
+  return { parts: [{ type: 'image', image, alt }], fallback: alt };
 }
 
 /** A failure as the user sees it; the message comes from toUserMessage. */

@@ -3,9 +3,11 @@
  * Every step is persisted (QueryHistory, AuditEvent) and every failure becomes a readable reply.
  */
 import { ConfirmationError, LlmError, PermissionError, ThreadqlError, toUserMessage } from '../errors.ts';
+import type { QueryResult } from '../db/database-dialect.ts';
 import type { Logger } from '../logger.ts';
 import type { Verdict } from '../safety/verdict.ts';
 import {
+  chartReply,
   confirmCardReply,
   errorReply,
   HELP_TEXT,
@@ -309,24 +311,18 @@ export class ConversationEngine {
     try {
       const { driver } = await connections.resolveByName(confirmation.connectionName);
       const result = await driver.executeRead(confirmation.sql, { timeoutMs: limits.statementTimeoutMs, maxRows: limits.maxRows });
-      const chart = await renderers
-        .chart(result, { title: confirmation.title, ...(confirmation.chart ? { hint: confirmation.chart } : {}) })
-        .catch((error: unknown) => {
-          this.deps.logger.warn({ err: error }, 'chart rendering failed');
-          return undefined;
-        });
       const base = `threadql-${new Date(settings.now()).toISOString().slice(0, 10)}-${confirmation.turn}`;
       // Small results: the CSV comes from the rows in hand. Capped results: streamed again in full, after the preview.
       const csv = result.truncated
         ? undefined
         : await renderers.csv(result, { filename: `${base}.csv`, maxBytes: limits.csvMaxBytes });
+      // The table goes out first; the chart follows in its own message, so the thread never waits on drawing.
       await platform.post(
         click.thread,
         resultReply({
           confirmation,
           result,
           previewRows: limits.previewRows,
-          ...(chart ? { chart: { filename: `${base}-chart.png`, mimeType: 'image/png', data: chart.png, title: confirmation.question } } : {}),
           ...(csv ? { csv: csv.file } : {}),
           turn: confirmation.turn,
         }),
@@ -343,6 +339,7 @@ export class ConversationEngine {
         executionMs: result.durationMs,
       });
       await sessions.audit({ action: 'query.run', actorKey: actor, threadKey: confirmation.threadKey, sqlHash: confirmation.sqlHash, detail: { rows: result.rowCount } });
+      await this.postChart(platform, click.thread, confirmation, result, `${base}-chart.png`);
       if (result.truncated) await this.uploadFullCsv(platform, click.thread, confirmation, base);
     } catch (error) {
       await platform.update(card, settledCardReply(confirmation, `❌ Failed (started by ${who})`));
@@ -356,6 +353,16 @@ export class ConversationEngine {
         error: this.describe(error),
       });
       await sessions.audit({ action: 'query.failed', actorKey: actor, threadKey: confirmation.threadKey, sqlHash: confirmation.sqlHash, detail: this.describe(error) });
+    }
+  }
+
+  /** Draws the chart that suits the result (none when nothing suits) and posts it; a failure is logged, not shown. */
+  private async postChart(platform: ChatPlatform, thread: ThreadRef, confirmation: Confirmation, result: QueryResult, filename: string) {
+    try {
+      const chart = await this.deps.renderers.chart(result, { title: confirmation.title, ...(confirmation.chart ? { hint: confirmation.chart } : {}) });
+      if (chart) await platform.post(thread, chartReply({ filename, mimeType: 'image/png', data: chart.png, title: confirmation.question }, confirmation.question));
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'chart rendering failed');
     }
   }
 

@@ -1,5 +1,6 @@
 /** The engine's ResultRenderers port over renderers/: chart PNG, CSV and ERD. */
 import { parseChartHint } from '../../renderers/chart/chart-hint.ts';
+import type { ChartPool } from '../../renderers/chart/chart-pool.ts';
 import { renderChart } from '../../renderers/chart/render-chart.ts';
 import { renderCsv } from '../../renderers/csv/csv-export.ts';
 import type { MermaidBrowser } from '../../renderers/erd/mermaid-browser.ts';
@@ -7,11 +8,19 @@ import { renderErd } from '../../renderers/erd/render-erd.ts';
 import { toUserMessage } from '../errors.ts';
 import type { ResultRenderers } from './engine-ports.ts';
 
-/** Builds the renderers the engine uses; `browser` is the warm Chromium for ERDs (absent: mermaid text only). */
-export function createResultRenderers(options: { browser?: MermaidBrowser } = {}): ResultRenderers {
+/**
+ * Builds the renderers the engine uses: `charts` is the worker pool that draws charts off the event loop
+ * (absent: drawn inline), `browser` the warm Chromium for ERDs (absent: mermaid text only).
+ */
+export function createResultRenderers(options: { browser?: MermaidBrowser; charts?: ChartPool } = {}): ResultRenderers {
   return {
     async chart(result, { title, hint }) {
-      const chart = await renderChart(result, { title, ...(hint ? { hint: parseChartHint(hint) } : {}) });
+      const chartOptions = { title, ...(hint ? { hint: parseChartHint(hint) } : {}) };
+      if (options.charts) {
+        const chart = await options.charts.render(result, chartOptions);
+        return chart && { png: chart.png, spec: chart.spec, chartType: chart.type };
+      }
+      const chart = await renderChart(result, chartOptions);
       return chart.type === 'none' ? undefined : { png: chart.png, spec: chart.spec, chartType: chart.type };
     },
     async csv(input, { filename, maxBytes }) {

@@ -70,11 +70,13 @@ describe('shell on the embedded sample database', () => {
     h.send('1');
     const result = await h.waitFor(/\[1\] 👍 {2}\[2\] 👎/);
     expect(result).toMatch(/US\s+│\s+\d+/);
-    const chart = /🖼 .*?: (\S+\.png)/.exec(result)?.[1];
     const csv = /📎 (\S+\.csv)/.exec(result)?.[1];
-    expect(chart && existsSync(chart)).toBe(true);
     expect(readFileSync(csv!, 'utf8').split(/\r?\n/)[0]).toBe('country,customers');
     await h.waitFor(/✅ Run by ana · 14 rows/);
+    // The chart follows the table in its own message, drawn on the chart worker pool.
+    const chart = /🖼 {2}Chart: how many customers do we have per country\?: (\S+\.png)/.exec(await h.waitFor(/🖼 .*\.png/))?.[1];
+    expect(chart && existsSync(chart)).toBe(true);
+    expect(readFileSync(chart!).subarray(1, 4).toString('latin1')).toBe('PNG');
 
     const history = await historyOf(h, 2);
     expect(history.map((e) => e.executionStatus)).toEqual(['pending', 'success']);
