@@ -28,9 +28,21 @@ export interface DiscordClientSettings {
   rest?: Partial<RESTOptions>;
 }
 
+/**
+ * REST requests go through Node's built-in fetch rather than @discordjs/rest's default, the npm `undici`
+ * 6 `request()`. That one dispatches through the process-wide legacy dispatcher
+ * (`Symbol.for('undici.globalDispatcher.1')`), and loading undici 8 (a dependency of @slack/socket-mode, so
+ * always loaded next to the Slack adapter) replaces it with an undici 8 agent that refuses the built-in
+ * FormData @discordjs/rest builds for uploads ("body must be a FormData created by this undici package
+ * instance"): every message with an attachment failed. fetch serialises FormData itself before dispatching.
+ */
+const fetchRequest: NonNullable<RESTOptions['makeRequest']> = (url, init) =>
+  fetch(url, init as RequestInit) as ReturnType<NonNullable<RESTOptions['makeRequest']>>;
+
 /** A discord.js client with threadql's intents, partials and REST base. */
 export function createDiscordClient(settings: DiscordClientSettings = {}): Client {
   const rest: Partial<RESTOptions> = {
+    makeRequest: fetchRequest,
     ...settings.rest,
     ...(settings.apiUrl ? { api: settings.apiUrl } : {}),
   };
