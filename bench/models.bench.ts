@@ -124,7 +124,7 @@ try {
     'history: last 100 of a 10,000-entry session',
     200,
     async () => {
-      const entries = await lastHistory(models.QueryHistory, session._id, 100);
+      const entries = await lastHistory(models, session._id, 100);
       if (entries.length !== 100) throw new Error('expected 100 entries');
     },
     '12,000 entries in the collection',

@@ -4,6 +4,7 @@ import { auditEventModel } from './audit-event.ts';
 import { credentialStoreModel } from './credential-store.ts';
 import { databaseConnectionModel } from './database-connection.ts';
 import { feedbackModel } from './feedback.ts';
+import { historyTailModel } from './history-tail.ts';
 import { migrationModel } from './migration.ts';
 import { optimizationSuggestionModel } from './optimization-suggestion.ts';
 import { queryHistoryModel } from './query-history.ts';
@@ -21,6 +22,7 @@ export function createModels(connection: Connection) {
     CredentialStore: credentialStoreModel(connection),
     QuerySession: querySessionModel(connection),
     QueryHistory: queryHistoryModel(connection),
+    HistoryTail: historyTailModel(connection),
     SchemaDefinition: schemaDefinitionModel(connection),
     Migration: migrationModel(connection),
     QueryTemplate: queryTemplateModel(connection),

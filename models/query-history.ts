@@ -5,6 +5,14 @@ import { transitionSession } from './query-session.ts';
 import { refuseUpdates } from './refuse-updates.ts';
 import { isDuplicateKeyError } from './state-machine.ts';
 import type { StateTransitionModel } from './state-transition.ts';
+import {
+  HISTORY_TAIL_SIZE,
+  isContiguous,
+  pushToTail,
+  writeTail,
+  type HistoryTailFields,
+  type HistoryTailModel,
+} from './history-tail.ts';
 import { modelOn } from './model-on.ts';
 
 export const HISTORY_TYPES = [
@@ -100,6 +108,7 @@ export interface AppendOptions {
 type HistoryModels = {
   QuerySession: QuerySessionModel;
   QueryHistory: QueryHistoryModel;
+  HistoryTail: HistoryTailModel;
   StateTransition: StateTransitionModel;
 };
 
@@ -165,6 +174,7 @@ export async function appendHistory(
     sequence > cap
       ? models.QueryHistory.deleteOne({ _id: historyKey(sessionId, sequence - cap) })
       : undefined,
+    pushToTail(models.HistoryTail, saved, cap),
   ]);
   if (session.status === 'archived') {
     try {
@@ -176,18 +186,48 @@ export async function appendHistory(
   return saved;
 }
 
-/** The newest `limit` entries of a session, oldest first (one indexed range read on MongoDB). */
+/**
+ * The newest `limit` entries of a session, oldest first. Up to HISTORY_TAIL_SIZE entries come from the session's
+ * HistoryTail when it proves current (contiguous, nothing newer, nothing older missing: two `_id` probes);
+ * otherwise one range read of QueryHistory (indexed on MongoDB, a scan on FerretDB) answers and refills the tail.
+ */
 export async function lastHistory(
-  model: QueryHistoryModel,
+  models: Pick<HistoryModels, 'QueryHistory' | 'HistoryTail'>,
   sessionId: string,
   limit = 100,
 ): Promise<QueryHistoryFields[]> {
-  const newestFirst = await model
-    .find({ session: sessionId })
+  if (limit <= HISTORY_TAIL_SIZE) {
+    const fromTail = await currentTail(models, sessionId, limit);
+    if (fromTail) return fromTail;
+  }
+  const newestFirst = await models.QueryHistory.find({ session: sessionId })
     .sort({ sequence: -1 })
-    .limit(limit)
+    .limit(Math.max(limit, HISTORY_TAIL_SIZE))
     .lean<QueryHistoryFields[]>();
-  return newestFirst.reverse();
+  const entries = newestFirst.reverse();
+  if (entries.length && isContiguous(entries)) await writeTail(models.HistoryTail, sessionId, entries);
+  return entries.slice(-limit);
+}
+
+/** The tail's newest `limit` entries when the tail provably matches QueryHistory, else undefined. */
+async function currentTail(
+  models: Pick<HistoryModels, 'QueryHistory' | 'HistoryTail'>,
+  sessionId: string,
+  limit: number,
+): Promise<QueryHistoryFields[] | undefined> {
+  const tail = await models.HistoryTail.findById(sessionId).lean<HistoryTailFields>();
+  const entries = tail?.entries ?? [];
+  if (!entries.length || !isContiguous(entries)) return undefined;
+  const first = entries[0]!.sequence;
+  const last = entries.at(-1)!.sequence;
+  const [newer, olderNeeded] = await Promise.all([
+    models.QueryHistory.exists({ _id: historyKey(sessionId, last + 1) }),
+    entries.length < limit && first > 1
+      ? models.QueryHistory.exists({ _id: historyKey(sessionId, first - 1) })
+      : null,
+  ]);
+  if (newer || olderNeeded) return undefined;
+  return entries.slice(-limit);
 }
 
 /**
@@ -195,7 +235,7 @@ export async function lastHistory(
  * after lowering the cap); the append path normally keeps the window exact. Returns how many it deleted.
  */
 export async function pruneHistory(
-  models: Pick<HistoryModels, 'QuerySession' | 'QueryHistory'>,
+  models: Pick<HistoryModels, 'QuerySession' | 'QueryHistory' | 'HistoryTail'>,
   sessionId: string,
   cap = HISTORY_CAP,
 ): Promise<number> {
@@ -206,5 +246,7 @@ export async function pruneHistory(
   const top = newest[0]?.sequence ?? 0;
   if (top <= cap) return 0;
   const result = await models.QueryHistory.deleteMany({ session: sessionId, sequence: { $lte: top - cap } });
+  // The tail may hold entries below the new window; drop it and let the next read rebuild it.
+  await models.HistoryTail.deleteOne({ _id: sessionId });
   return result.deletedCount;
 }

@@ -47,7 +47,7 @@ describe('the default history cap of 10,000 entries per session', () => {
     expect(await QueryHistory.countDocuments({ session: session._id })).toBe(10_000);
     expect(await QueryHistory.countDocuments({ session: other._id })).toBe(1);
 
-    const last = await lastHistory(QueryHistory, session._id, 100);
+    const last = await lastHistory(store.models, session._id, 100);
     expect(last.map((e) => e.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => 9_902 + i));
     expect(last.at(-1)!.userInput).toBe('question 10001');
   });

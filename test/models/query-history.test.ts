@@ -44,7 +44,7 @@ describe('appendHistory', () => {
     expect(a.createdAt).toBeInstanceOf(Date);
     const session = await store.models.QuerySession.findById(s._id).lean();
     expect(session).toMatchObject({ historySeq: 3, queryCount: 2, tokenUsage: 200 });
-    expect((await lastHistory(store.models.QueryHistory, s._id, 2)).map((e) => e.userInput)).toEqual([
+    expect((await lastHistory(store.models, s._id, 2)).map((e) => e.userInput)).toEqual([
       'which year?',
       'in 2024',
     ]);
@@ -71,7 +71,7 @@ describe('appendHistory', () => {
     );
     const sequences = results.map((r) => r.sequence).sort((x, y) => x - y);
     expect(sequences).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const stored = await lastHistory(store.models.QueryHistory, s._id, 100);
+    const stored = await lastHistory(store.models, s._id, 100);
     expect(stored.map((e) => e.sequence)).toEqual(sequences);
     expect(new Set(stored.map((e) => e.userInput)).size).toBe(50);
     // The session's counter is a hint (FerretDB's $max/$inc are not atomic); it never runs ahead of the truth.
@@ -87,17 +87,17 @@ describe('appendHistory', () => {
       await appendHistory(store.models, s._id, { type: 'query', userInput: `q${i}` }, { cap: 25 });
     expect(await store.models.QueryHistory.countDocuments({ session: s._id })).toBe(25);
     await appendHistory(store.models, s._id, { type: 'query', userInput: 'q26' }, { cap: 25 });
-    const kept = await lastHistory(store.models.QueryHistory, s._id, 100);
+    const kept = await lastHistory(store.models, s._id, 100);
     expect(kept).toHaveLength(25);
     expect(kept[0]!.sequence).toBe(2);
     expect(kept.at(-1)!.userInput).toBe('q26');
     for (let i = 27; i <= 30; i++)
       await appendHistory(store.models, s._id, { type: 'query', userInput: `q${i}` }, { cap: 25 });
-    const later = await lastHistory(store.models.QueryHistory, s._id, 100);
+    const later = await lastHistory(store.models, s._id, 100);
     expect(later.map((e) => e.sequence)).toEqual(Array.from({ length: 25 }, (_, i) => i + 6));
     // pruneHistory trims what a lowered cap leaves behind.
     expect(await pruneHistory(store.models, s._id, 10)).toBe(15);
-    expect((await lastHistory(store.models.QueryHistory, s._id, 100)).map((e) => e.sequence)).toEqual(
+    expect((await lastHistory(store.models, s._id, 100)).map((e) => e.sequence)).toEqual(
       Array.from({ length: 10 }, (_, i) => i + 21),
     );
     expect(HISTORY_CAP).toBe(10_000);
