@@ -28,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@slack/*', 'discord.js', '**/bot/**'], message: 'core/ never imports a platform SDK or bot/.' },
+            {
+              group: ['@slack/*', 'discord.js', '**/bot/**'],
+              message: 'core/ never imports a platform SDK or bot/.',
+            },
           ],
         },
       ],

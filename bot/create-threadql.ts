@@ -52,12 +52,24 @@ export interface CreateOptions {
 }
 
 /** The connections to serve: threadql.yml's, or the embedded sample database when it names none. */
-async function targetConnections(config: ThreadqlConfig): Promise<{ connections: ConnectionConfig[]; sample: boolean }> {
+async function targetConnections(
+  config: ThreadqlConfig,
+): Promise<{ connections: ConnectionConfig[]; sample: boolean }> {
   if (config.file.connections.length) return { connections: config.file.connections, sample: false };
   const path = await ensureSampleDatabase(join(resolve(config.env.THREADQL_DATA_DIR), 'sample', 'shop.db'));
   return {
     sample: true,
-    connections: [{ name: 'sample', type: 'sqlite', url: path, channels: ['*'], default: true, maskedColumns: [], description: 'embedded sample shop' }],
+    connections: [
+      {
+        name: 'sample',
+        type: 'sqlite',
+        url: path,
+        channels: ['*'],
+        default: true,
+        maskedColumns: [],
+        description: 'embedded sample shop',
+      },
+    ],
   };
 }
 
@@ -69,13 +81,19 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
   const closers: (() => Promise<void>)[] = [];
   const lines: string[] = [];
   const close = async () => {
-    for (const stop of closers.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
+    for (const stop of closers.reverse())
+      await stop().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
     let storeUri = env.MONGODB_URI;
     if (storeUri) lines.push('store: MONGODB_URI');
     else {
-      const embedded = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), repoRoot: REPO_ROOT, pathList: options.pathList, onProgress: options.onProgress });
+      const embedded = await startEmbeddedStore({
+        dataDir: join(dataDir, 'store'),
+        repoRoot: REPO_ROOT,
+        pathList: options.pathList,
+        onProgress: options.onProgress,
+      });
       closers.push(() => embedded.stop());
       storeUri = embedded.uri;
       lines.push(`store: ${embedded.description}, data in ${embedded.dataDir}`);
@@ -129,10 +147,20 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         : `connections: ${targets.map((c) => `${c.name} (${c.type})`).join(', ')}`,
     );
 
-    const generator = env.ANTHROPIC_API_KEY ? new SqlGenerator(new AnthropicLlmClient(anthropicConfigFromEnv(env))) : undefined;
-    lines.push(generator ? `llm: ${env.THREADQL_MODEL}` : 'llm: not configured (set ANTHROPIC_API_KEY); pasted SQL still works');
+    const generator = env.ANTHROPIC_API_KEY
+      ? new SqlGenerator(new AnthropicLlmClient(anthropicConfigFromEnv(env)))
+      : undefined;
+    lines.push(
+      generator
+        ? `llm: ${env.THREADQL_MODEL}`
+        : 'llm: not configured (set ANTHROPIC_API_KEY); pasted SQL still works',
+    );
 
-    const chromium = env.THREADQL_CHROMIUM ?? env.PUPPETEER_EXECUTABLE_PATH ?? findExecutable('chromium', options.pathList) ?? findExecutable('chromium-browser', options.pathList);
+    const chromium =
+      env.THREADQL_CHROMIUM ??
+      env.PUPPETEER_EXECUTABLE_PATH ??
+      findExecutable('chromium', options.pathList) ??
+      findExecutable('chromium-browser', options.pathList);
     let browser: MermaidBrowser | undefined;
     if (chromium && options.erdBrowser !== false) {
       browser = new MermaidBrowser({ executablePath: chromium });
@@ -171,7 +199,10 @@ function masterKey(fromEnv: string | undefined, dataDir: string, logger: Logger)
   if (fromEnv) return fromEnv;
   const path = join(dataDir, 'master.key');
   if (!existsSync(path)) {
-    logger.warn({ path }, 'THREADQL_MASTER_KEY is not set: generated a local key file; set THREADQL_MASTER_KEY in production');
+    logger.warn(
+      { path },
+      'THREADQL_MASTER_KEY is not set: generated a local key file; set THREADQL_MASTER_KEY in production',
+    );
     return generateKeyFile(path);
   }
   return readFileSync(path, 'utf8').trim();

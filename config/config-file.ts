@@ -14,11 +14,15 @@ const connectionSchema = z
       error: (issue) => `expected ${DATABASE_TYPES.join(' | ')}, got ${JSON.stringify(issue.input)}`,
     }),
     // The URL carries credentials: error messages describe it, never echo it.
-    url: z.string({ error: 'expected a connection URL (or a path for sqlite)' }).min(1, { error: 'must not be empty' }),
+    url: z
+      .string({ error: 'expected a connection URL (or a path for sqlite)' })
+      .min(1, { error: 'must not be empty' }),
     channels: z.array(z.string().min(1)).default(['*']),
     default: z.boolean().default(false),
     description: z.string().optional(),
-    maskedColumns: z.array(z.string().regex(/^[^.]+\.[^.]+$/, { error: 'expected "table.column"' })).default([]),
+    maskedColumns: z
+      .array(z.string().regex(/^[^.]+\.[^.]+$/, { error: 'expected "table.column"' }))
+      .default([]),
   })
   .strict();
 
@@ -27,8 +31,16 @@ const limitsSchema = z
     maxRows: z.number().int().min(1).max(1_000_000).default(5000),
     previewRows: z.number().int().min(1).max(100).default(20),
     statementTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
-    csvMaxBytes: z.number().int().min(1024).default(50 * 1024 * 1024),
-    confirmTtlSeconds: z.number().int().min(30).default(15 * 60),
+    csvMaxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(50 * 1024 * 1024),
+    confirmTtlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .default(15 * 60),
     schemaCacheTtlSeconds: z.number().int().min(0).default(3600),
   })
   .strict();
@@ -68,7 +80,11 @@ export const configFileSchema = z
     });
     const defaults = config.connections.filter((c) => c.default);
     if (defaults.length > 1) {
-      ctx.addIssue({ code: 'custom', path: ['connections'], message: 'at most one connection may be default: true' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connections'],
+        message: 'at most one connection may be default: true',
+      });
     }
   });
 

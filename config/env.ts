@@ -28,11 +28,17 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl,
   THREADQL_MODEL: optionalString.transform((v) => v ?? DEFAULT_MODEL),
   SLACK_BOT_TOKEN: optionalString.pipe(
-    z.string().regex(/^xoxb-/, { error: 'expected a bot token starting with xoxb-' }).optional(),
+    z
+      .string()
+      .regex(/^xoxb-/, { error: 'expected a bot token starting with xoxb-' })
+      .optional(),
   ),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_APP_TOKEN: optionalString.pipe(
-    z.string().regex(/^xapp-/, { error: 'expected an app-level token starting with xapp-' }).optional(),
+    z
+      .string()
+      .regex(/^xapp-/, { error: 'expected an app-level token starting with xapp-' })
+      .optional(),
   ),
   SLACK_API_URL: optionalUrl,
   PORT: optionalString
@@ -40,7 +46,10 @@ const envSchema = z.object({
     .pipe(z.number({ error: 'expected a port number' }).int().min(1).max(65535)),
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString.pipe(
-    z.string().regex(/^\d{5,25}$/, { error: 'expected a numeric application id (snowflake)' }).optional(),
+    z
+      .string()
+      .regex(/^\d{5,25}$/, { error: 'expected a numeric application id (snowflake)' })
+      .optional(),
   ),
   DISCORD_API_URL: optionalUrl,
   THREADQL_MASTER_KEY: optionalString,
@@ -49,9 +58,9 @@ const envSchema = z.object({
   /** Chromium for ER-diagram PNGs; defaults to PUPPETEER_EXECUTABLE_PATH, then `chromium` on PATH. */
   THREADQL_CHROMIUM: optionalString,
   PUPPETEER_EXECUTABLE_PATH: optionalString,
-  THREADQL_LOG_LEVEL: optionalString.pipe(
-    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
-  ).transform((v) => v ?? 'info'),
+  THREADQL_LOG_LEVEL: optionalString
+    .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional())
+    .transform((v) => v ?? 'info'),
 });
 
 export type Env = z.infer<typeof envSchema>;

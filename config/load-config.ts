@@ -39,7 +39,9 @@ export async function loadConfig(source: NodeJS.ProcessEnv = rawEnvironment()): 
   } catch (error) {
     const explicit = source.THREADQL_CONFIG !== undefined && source.THREADQL_CONFIG !== '';
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || explicit) {
-      throw new ConfigError([`THREADQL_CONFIG: cannot read ${env.THREADQL_CONFIG} (${(error as NodeJS.ErrnoException).code})`]);
+      throw new ConfigError([
+        `THREADQL_CONFIG: cannot read ${env.THREADQL_CONFIG} (${(error as NodeJS.ErrnoException).code})`,
+      ]);
     }
   }
   if (text === undefined) return { env, file: configFileSchema.parse({}), filePath: undefined };

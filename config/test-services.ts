@@ -14,7 +14,9 @@ export function testServices(env = rawEnvironment()): TestServices {
   const need = (key: string): string => {
     const value = env[key];
     if (!value) {
-      throw new Error(`${key} is not set: run the suite with scripts/test.sh, which starts the services and sets it`);
+      throw new Error(
+        `${key} is not set: run the suite with scripts/test.sh, which starts the services and sets it`,
+      );
     }
     return value;
   };

@@ -90,9 +90,13 @@ export class StateTransitionError extends ThreadqlError {
   readonly to: string;
   constructor(entity: string, from: string, to: string, allowed: readonly string[]) {
     const next = allowed.length ? allowed.join(' | ') : 'nothing (final state)';
-    super('illegal_transition', `${entity} cannot go from "${from}" to "${to}"; from "${from}" it may go to ${next}`, {
-      detail: { entity, from, to },
-    });
+    super(
+      'illegal_transition',
+      `${entity} cannot go from "${from}" to "${to}"; from "${from}" it may go to ${next}`,
+      {
+        detail: { entity, from, to },
+      },
+    );
     this.from = from;
     this.to = to;
   }

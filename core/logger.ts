@@ -4,14 +4,33 @@ export type { Logger };
 
 /** Keys whose values never reach a log line, wherever they appear in a logged object. */
 const SECRET_PATHS = [
-  'password', 'token', 'secret', 'apiKey', 'api_key', 'authorization', 'url', 'uri', 'connectionString',
-  '*.password', '*.token', '*.secret', '*.apiKey', '*.authorization', '*.url', '*.uri', '*.connectionString',
-  'headers.authorization', '*.headers.authorization',
+  'password',
+  'token',
+  'secret',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'url',
+  'uri',
+  'connectionString',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.apiKey',
+  '*.authorization',
+  '*.url',
+  '*.uri',
+  '*.connectionString',
+  'headers.authorization',
+  '*.headers.authorization',
 ];
 
 /** A JSON logger on stderr (stdout belongs to the shell adapter) with secrets redacted. */
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino({ level, redact: { paths: SECRET_PATHS, censor: '[redacted]' }, base: { app: 'threadql' } }, destination);
+  return pino(
+    { level, redact: { paths: SECRET_PATHS, censor: '[redacted]' }, base: { app: 'threadql' } },
+    destination,
+  );
 }
 
 /** Removes credentials from a URL so it can be shown or logged: `postgres://u:***@host/db`. */

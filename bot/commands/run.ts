@@ -16,12 +16,19 @@ export function registerRunCommand(program: Command): void {
       try {
         const config = await loadConfig();
         if (!config.env.SLACK_BOT_TOKEN && !config.env.DISCORD_TOKEN) {
-          process.stderr.write('threadql: no SLACK_BOT_TOKEN or DISCORD_TOKEN set, starting the terminal shell\n');
+          process.stderr.write(
+            'threadql: no SLACK_BOT_TOKEN or DISCORD_TOKEN set, starting the terminal shell\n',
+          );
           await startShellSession({});
           return;
         }
         const logger = createLogger(config.env.THREADQL_LOG_LEVEL);
-        const threadql = await createThreadql({ config, logger, pathList: pathList(), onProgress: (m) => logger.info(m) });
+        const threadql = await createThreadql({
+          config,
+          logger,
+          pathList: pathList(),
+          onProgress: (m) => logger.info(m),
+        });
         for (const line of threadql.describe()) logger.info(line);
         const platforms = await startPlatforms(threadql, config, logger).catch(async (error: unknown) => {
           await threadql.close();

@@ -9,8 +9,15 @@ import { runShell } from '../shell/start-shell.ts';
 /** Runs threadql in this terminal: questions on stdin, replies on stdout (logs on stderr). */
 export async function startShellSession(options: { user?: string; thread?: string }): Promise<void> {
   const config = await loadConfig();
-  const logger = createLogger(config.env.THREADQL_LOG_LEVEL === 'info' ? 'warn' : config.env.THREADQL_LOG_LEVEL);
-  const threadql = await createThreadql({ config, logger, pathList: pathList(), onProgress: (m) => process.stderr.write(`${m}\n`) });
+  const logger = createLogger(
+    config.env.THREADQL_LOG_LEVEL === 'info' ? 'warn' : config.env.THREADQL_LOG_LEVEL,
+  );
+  const threadql = await createThreadql({
+    config,
+    logger,
+    pathList: pathList(),
+    onProgress: (m) => process.stderr.write(`${m}\n`),
+  });
   try {
     for (const line of threadql.describe()) process.stderr.write(`threadql: ${line}\n`);
     process.stdout.write('threadql shell: ask a question, paste SQL, or type "help". Ctrl-D quits.\n');

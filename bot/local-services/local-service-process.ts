@@ -37,7 +37,9 @@ export class LocalServiceProcess {
       await waitForPort(options.port, options.timeoutMs ?? 30_000, () => !exited);
     } catch (error) {
       child.kill('SIGKILL');
-      throw new Error(`${name} did not start: ${(error as Error).message} (log: ${logPath})`, { cause: error });
+      throw new Error(`${name} did not start: ${(error as Error).message} (log: ${logPath})`, {
+        cause: error,
+      });
     }
     return new LocalServiceProcess(name, options.port, logPath, child);
   }

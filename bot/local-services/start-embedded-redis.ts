@@ -11,7 +11,10 @@ export interface EmbeddedRedis {
 }
 
 /** Starts a local redis-server for caches, locks and the schedule queue when no REDIS_URL is given. */
-export async function startEmbeddedRedis(options: { dataDir: string; pathList: string | undefined }): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(options: {
+  dataDir: string;
+  pathList: string | undefined;
+}): Promise<EmbeddedRedis> {
   const server = findExecutable('redis-server', options.pathList);
   if (!server) {
     throw new ThreadqlError('config_invalid', 'No REDIS_URL is set and no redis-server is installed.', {
@@ -26,5 +29,9 @@ export async function startEmbeddedRedis(options: { dataDir: string; pathList: s
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '60 1', '--appendonly', 'no'],
     { port, dataDir },
   );
-  return { url: `redis://127.0.0.1:${port}`, description: `local redis-server (${server})`, stop: () => proc.stop() };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    description: `local redis-server (${server})`,
+    stop: () => proc.stop(),
+  };
 }

@@ -40,7 +40,12 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
   const mongod = findExecutable('mongod', options.pathList);
   if (mongod) {
     const dataDir = join(options.dataDir, 'mongod');
-    const proc = await LocalServiceProcess.start('mongod', mongod, ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1'], { port, dataDir });
+    const proc = await LocalServiceProcess.start(
+      'mongod',
+      mongod,
+      ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1'],
+      { port, dataDir },
+    );
     return { uri, description: `local mongod (${mongod})`, dataDir, stop: () => proc.stop() };
   }
 
@@ -50,10 +55,21 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     const proc = await LocalServiceProcess.start(
       'ferretdb',
       ferretdb,
-      ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${dataDir}`, '--telemetry=disable'],
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${dataDir}/`,
+        `--listen-addr=127.0.0.1:${port}`,
+        `--state-dir=${dataDir}`,
+        '--telemetry=disable',
+      ],
       { port, dataDir },
     );
-    return { uri, description: `local FerretDB (${ferretdb}, SQLite backend)`, dataDir, stop: () => proc.stop() };
+    return {
+      uri,
+      description: `local FerretDB (${ferretdb}, SQLite backend)`,
+      dataDir,
+      stop: () => proc.stop(),
+    };
   }
 
   const built = join(options.repoRoot, '.tools', 'ferretdb-embedded');
@@ -72,15 +88,27 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
       });
     }
     const dataDir = join(options.dataDir, 'ferretdb');
-    const proc = await LocalServiceProcess.start('ferretdb', built, ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir], { port, dataDir });
-    return { uri, description: 'FerretDB 1.24 built with Go (SQLite backend)', dataDir, stop: () => proc.stop() };
+    const proc = await LocalServiceProcess.start(
+      'ferretdb',
+      built,
+      ['-listen-addr', `127.0.0.1:${port}`, '-data-dir', dataDir],
+      { port, dataDir },
+    );
+    return {
+      uri,
+      description: 'FerretDB 1.24 built with Go (SQLite backend)',
+      dataDir,
+      stop: () => proc.stop(),
+    };
   }
 
   progress('no mongod, ferretdb or Go here: starting mongodb-memory-server (downloads MongoDB once)…');
   const dataDir = join(options.dataDir, 'mongodb-memory-server');
   try {
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const server = await MongoMemoryServer.create({ instance: { port, dbPath: dataDir, storageEngine: 'wiredTiger' } });
+    const server = await MongoMemoryServer.create({
+      instance: { port, dbPath: dataDir, storageEngine: 'wiredTiger' },
+    });
     return {
       uri: server.getUri(database),
       description: 'mongodb-memory-server (downloaded MongoDB)',
@@ -90,9 +118,12 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
       },
     };
   } catch (error) {
-    throw new StoreError('No MongoDB store available: no MONGODB_URI, no mongod or ferretdb on PATH, no Go, and the MongoDB download failed.', {
-      cause: error,
-      hint: 'Set MONGODB_URI to a MongoDB (or FerretDB) server, or install Go so threadql can build FerretDB.',
-    });
+    throw new StoreError(
+      'No MongoDB store available: no MONGODB_URI, no mongod or ferretdb on PATH, no Go, and the MongoDB download failed.',
+      {
+        cause: error,
+        hint: 'Set MONGODB_URI to a MongoDB (or FerretDB) server, or install Go so threadql can build FerretDB.',
+      },
+    );
   }
 }

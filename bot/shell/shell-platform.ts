@@ -60,8 +60,19 @@ export class ShellPlatform implements ChatPlatform {
   constructor(options: ShellPlatformOptions) {
     this.options = options;
     const width = options.width ?? 100;
-    this.capabilities = { modals: true, ephemeral: true, tableBlocks: false, maxMessageChars: 1_000_000, codeBlockWidth: width };
-    this.thread = { platform: 'shell', workspace: 'local', channel: 'tty', thread: options.threadId ?? randomBytes(6).toString('hex') };
+    this.capabilities = {
+      modals: true,
+      ephemeral: true,
+      tableBlocks: false,
+      maxMessageChars: 1_000_000,
+      codeBlockWidth: width,
+    };
+    this.thread = {
+      platform: 'shell',
+      workspace: 'local',
+      channel: 'tty',
+      thread: options.threadId ?? randomBytes(6).toString('hex'),
+    };
     const name = options.userName ?? 'you';
     this.user = { platform: 'shell', workspace: 'local', user: name, displayName: name };
   }
@@ -106,7 +117,10 @@ export class ShellPlatform implements ChatPlatform {
   async openModal(_trigger: unknown, modal: ModalSpec): Promise<void> {
     const field = modal.fields[0];
     this.write(`── ${modal.title} ──`);
-    if (field) this.write(`${field.label} (current value below). Type the new value; end with a line holding only "${MODAL_END}":`);
+    if (field)
+      this.write(
+        `${field.label} (current value below). Type the new value; end with a line holding only "${MODAL_END}":`,
+      );
     if (field) this.write(field.value);
     this.modal = { spec: modal, lines: [] };
   }
@@ -151,7 +165,13 @@ export class ShellPlatform implements ChatPlatform {
       });
       return;
     }
-    await handlers.onMessage({ id: `${this.thread.thread}-in-${++this.counter}`, thread: this.thread, user: this.user, text, receivedAt: new Date() });
+    await handlers.onMessage({
+      id: `${this.thread.thread}-in-${++this.counter}`,
+      thread: this.thread,
+      user: this.user,
+      text,
+      receivedAt: new Date(),
+    });
   }
 
   private async print(message: PostedMessage, reply: Reply, updated: boolean): Promise<void> {
@@ -167,7 +187,12 @@ export class ShellPlatform implements ChatPlatform {
           out.push(`  ${part.text}`);
           break;
         case 'code':
-          out.push(part.code.split('\n').map((l) => `    ${l}`).join('\n'));
+          out.push(
+            part.code
+              .split('\n')
+              .map((l) => `    ${l}`)
+              .join('\n'),
+          );
           break;
         case 'table':
           out.push(this.options.formatTable(part.result, part.previewRows, width));
@@ -183,7 +208,9 @@ export class ShellPlatform implements ChatPlatform {
           break;
       }
     }
-    const label = updated ? `threadql (${message.messageId}, updated)> ` : `threadql (${message.messageId})> `;
+    const label = updated
+      ? `threadql (${message.messageId}, updated)> `
+      : `threadql (${message.messageId})> `;
     this.write(label + out.join('\n'));
     if (buttons.length) {
       this.choices = buttons.map((button) => ({ button, message }));

@@ -17,7 +17,11 @@ export interface SchemaStore {
 }
 
 /** Told when a connection's status changes (disconnected → connecting → connected | error). */
-export type ConnectionStatusListener = (name: string, status: 'connecting' | 'connected' | 'error', detail?: string) => Promise<void>;
+export type ConnectionStatusListener = (
+  name: string,
+  status: 'connecting' | 'connected' | 'error',
+  detail?: string,
+) => Promise<void>;
 
 export class ConfiguredConnections implements ConnectionProvider {
   private readonly configs: ConnectionConfig[];
@@ -25,7 +29,11 @@ export class ConfiguredConnections implements ConnectionProvider {
   private readonly onStatus: ConnectionStatusListener;
   private readonly drivers = new Map<string, Promise<DatabaseDriver>>();
 
-  constructor(configs: ConnectionConfig[], schemas: SchemaStore, onStatus: ConnectionStatusListener = async () => {}) {
+  constructor(
+    configs: ConnectionConfig[],
+    schemas: SchemaStore,
+    onStatus: ConnectionStatusListener = async () => {},
+  ) {
     this.configs = configs;
     this.schemas = schemas;
     this.onStatus = onStatus;
@@ -37,7 +45,9 @@ export class ConfiguredConnections implements ConnectionProvider {
   }
 
   allowedFor(thread: ThreadRef): string[] {
-    return this.configs.filter((c) => c.channels.includes('*') || c.channels.includes(thread.channel)).map((c) => c.name);
+    return this.configs
+      .filter((c) => c.channels.includes('*') || c.channels.includes(thread.channel))
+      .map((c) => c.name);
   }
 
   async resolve(thread: ThreadRef, name?: string): Promise<ResolvedConnection> {
@@ -46,14 +56,16 @@ export class ConfiguredConnections implements ConnectionProvider {
       const config = this.find(name);
       if (!allowed.includes(config.name)) {
         throw new PermissionError(`The connection "${config.name}" may not be used in this channel.`, {
-          hint: allowed.length ? `Connections allowed here: ${allowed.join(', ')}.` : 'Ask an admin to bind a connection to this channel in threadql.yml.',
+          hint: allowed.length
+            ? `Connections allowed here: ${allowed.join(', ')}.`
+            : 'Ask an admin to bind a connection to this channel in threadql.yml.',
         });
       }
       return this.resolveByName(config.name);
     }
     if (!allowed.length) {
       throw new PermissionError('No database connection is bound to this channel.', {
-        hint: 'Ask an admin to add this channel to a connection\'s `channels` in threadql.yml.',
+        hint: "Ask an admin to add this channel to a connection's `channels` in threadql.yml.",
       });
     }
     const chosen = this.configs.find((c) => c.default && allowed.includes(c.name))?.name ?? allowed[0]!;
@@ -88,7 +100,10 @@ export class ConfiguredConnections implements ConnectionProvider {
 
   private find(name: string): ConnectionConfig {
     const config = this.configs.find((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (!config) throw new NotFoundError(`There is no connection named "${name}".`, { hint: `Known connections: ${this.configs.map((c) => c.name).join(', ') || 'none'}.` });
+    if (!config)
+      throw new NotFoundError(`There is no connection named "${name}".`, {
+        hint: `Known connections: ${this.configs.map((c) => c.name).join(', ') || 'none'}.`,
+      });
     return config;
   }
 

@@ -26,7 +26,8 @@ export interface ConfirmCardInput {
 export function confirmCardReply({ confirmation, estimatedRows, usage }: ConfirmCardInput): Reply {
   const impact = [`connection *${confirmation.connectionName}*`, confirmation.verdict];
   if (estimatedRows !== undefined) impact.push(`EXPLAIN estimates ~${number.format(estimatedRows)} rows`);
-  if (usage) impact.push(`LLM ${ms(usage.llmMs)}, ${number.format(usage.inputTokens + usage.outputTokens)} tokens`);
+  if (usage)
+    impact.push(`LLM ${ms(usage.llmMs)}, ${number.format(usage.inputTokens + usage.outputTokens)} tokens`);
   return {
     parts: [
       { type: 'text', text: confirmation.explanation || 'Here is the query I would run:' },
@@ -93,7 +94,10 @@ export function resultReply(input: ResultReplyInput): Reply {
     : `${number.format(result.rowCount)} row${result.rowCount === 1 ? '' : 's'}`;
   const footer = [`${confirmation.connectionName}`, rows, `query ${ms(result.durationMs)}`];
   if (input.usage) {
-    footer.push(`LLM ${ms(input.usage.llmMs)}`, `${number.format(input.usage.inputTokens + input.usage.outputTokens)} tokens`);
+    footer.push(
+      `LLM ${ms(input.usage.llmMs)}`,
+      `${number.format(input.usage.inputTokens + input.usage.outputTokens)} tokens`,
+    );
   }
   const parts: ReplyPart[] = [];
   if (result.columns.length === 0) {

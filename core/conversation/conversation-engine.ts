@@ -106,7 +106,14 @@ export class ConversationEngine {
         return;
       case 'connections': {
         const names = this.deps.connections.allowedFor(message.thread);
-        await platform.post(message.thread, textReply(names.length ? `Connections here: ${names.join(', ')}` : 'No connection may be used in this channel.'));
+        await platform.post(
+          message.thread,
+          textReply(
+            names.length
+              ? `Connections here: ${names.join(', ')}`
+              : 'No connection may be used in this channel.',
+          ),
+        );
         return;
       }
       case 'schema':
@@ -121,14 +128,19 @@ export class ConversationEngine {
     }
   }
 
-  private async answerQuestion(platform: ChatPlatform, message: IncomingMessage, question: string): Promise<void> {
+  private async answerQuestion(
+    platform: ChatPlatform,
+    message: IncomingMessage,
+    question: string,
+  ): Promise<void> {
     const { sessions, connections } = this.deps;
     const progress = await platform.post(message.thread, progressReply('Reading schema…'));
     let session: SessionInfo | undefined;
     try {
       const existing = await sessions.findSession(message.thread);
       const connection = await connections.resolve(message.thread, existing?.connectionName);
-      session = existing ?? (await sessions.openSession(message.thread, message.user, connection.name, question));
+      session =
+        existing ?? (await sessions.openSession(message.thread, message.user, connection.name, question));
       const capabilities = connection.driver.dialect.capabilities;
 
       let query: string | undefined;
@@ -175,7 +187,16 @@ export class ConversationEngine {
         query = answer.query;
         verdict = await connections.classify(connection.name, query);
       }
-      await this.offerToRun(platform, message, progress, session, connection.name, query, verdict!, generation);
+      await this.offerToRun(
+        platform,
+        message,
+        progress,
+        session,
+        connection.name,
+        query,
+        verdict!,
+        generation,
+      );
     } catch (error) {
       await this.reportFailure(platform, progress, message.thread, message.user, question, session, error);
     }
@@ -184,7 +205,8 @@ export class ConversationEngine {
   /** Repair-loop check for a candidate from Claude: parse errors and EXPLAIN errors go back to the model. */
   private async validateCandidate(connectionName: string, candidate: string): Promise<string | undefined> {
     const verdict = await this.deps.connections.classify(connectionName, candidate);
-    if (unparseable(verdict)) return `The query does not parse: ${verdict.reasons.join('; ') || 'syntax error'}`;
+    if (unparseable(verdict))
+      return `The query does not parse: ${verdict.reasons.join('; ') || 'syntax error'}`;
     if (verdict.verdict !== 'read') return undefined;
     const { driver } = await this.deps.connections.resolveByName(connectionName);
     try {
@@ -247,7 +269,10 @@ export class ConversationEngine {
       ...(generation?.chart ? { chart: generation.chart } : {}),
       messageId: progress.messageId,
     });
-    await platform.update(progress, confirmCardReply({ confirmation, estimatedRows: estimate?.estimatedRows, usage }));
+    await platform.update(
+      progress,
+      confirmCardReply({ confirmation, estimatedRows: estimate?.estimatedRows, usage }),
+    );
   }
 
   private async onButton(platform: ChatPlatform, click: ButtonClick): Promise<void> {
@@ -284,7 +309,13 @@ export class ConversationEngine {
     return userKey(user) === confirmation.askerKey || this.deps.settings.isApprover(user);
   }
 
-  private async refuse(platform: ChatPlatform, thread: ThreadRef, user: UserRef, confirmation: Confirmation, action: string) {
+  private async refuse(
+    platform: ChatPlatform,
+    thread: ThreadRef,
+    user: UserRef,
+    confirmation: Confirmation,
+    action: string,
+  ) {
     await platform.postEphemeral(thread, user, NOT_YOURS);
     await this.deps.sessions.audit({
       action: 'click.refused',
@@ -303,14 +334,20 @@ export class ConversationEngine {
       await platform.postEphemeral(click.thread, click.user, GONE);
       return;
     }
-    const card: PostedMessage = { thread: click.thread, messageId: confirmation.messageId ?? click.message.messageId };
+    const card: PostedMessage = {
+      thread: click.thread,
+      messageId: confirmation.messageId ?? click.message.messageId,
+    };
     const who = click.user.displayName ?? click.user.user;
     const actor = userKey(click.user);
     await platform.update(card, settledCardReply(confirmation, `▶️ Running… (started by ${who})`));
     const limits = settings.limits;
     try {
       const { driver } = await connections.resolveByName(confirmation.connectionName);
-      const result = await driver.executeRead(confirmation.sql, { timeoutMs: limits.statementTimeoutMs, maxRows: limits.maxRows });
+      const result = await driver.executeRead(confirmation.sql, {
+        timeoutMs: limits.statementTimeoutMs,
+        maxRows: limits.maxRows,
+      });
       const base = `threadql-${new Date(settings.now()).toISOString().slice(0, 10)}-${confirmation.turn}`;
       // Small results: the CSV comes from the rows in hand. Capped results: streamed again in full, after the preview.
       const csv = result.truncated
@@ -328,7 +365,10 @@ export class ConversationEngine {
         }),
       );
       const rows = `${result.rowCount.toLocaleString('en-US')}${result.truncated ? '+' : ''} rows`;
-      await platform.update(card, settledCardReply(confirmation, `✅ Run by ${who} · ${rows} in ${Math.round(result.durationMs)} ms`));
+      await platform.update(
+        card,
+        settledCardReply(confirmation, `✅ Run by ${who} · ${rows} in ${Math.round(result.durationMs)} ms`),
+      );
       await sessions.appendHistory(confirmation.sessionId, {
         type: 'query',
         userInput: confirmation.question,
@@ -338,7 +378,13 @@ export class ConversationEngine {
         resultCount: result.rowCount,
         executionMs: result.durationMs,
       });
-      await sessions.audit({ action: 'query.run', actorKey: actor, threadKey: confirmation.threadKey, sqlHash: confirmation.sqlHash, detail: { rows: result.rowCount } });
+      await sessions.audit({
+        action: 'query.run',
+        actorKey: actor,
+        threadKey: confirmation.threadKey,
+        sqlHash: confirmation.sqlHash,
+        detail: { rows: result.rowCount },
+      });
       await this.postChart(platform, click.thread, confirmation, result, `${base}-chart.png`);
       if (result.truncated) await this.uploadFullCsv(platform, click.thread, confirmation, base);
     } catch (error) {
@@ -352,27 +398,60 @@ export class ConversationEngine {
         status: 'error',
         error: this.describe(error),
       });
-      await sessions.audit({ action: 'query.failed', actorKey: actor, threadKey: confirmation.threadKey, sqlHash: confirmation.sqlHash, detail: this.describe(error) });
+      await sessions.audit({
+        action: 'query.failed',
+        actorKey: actor,
+        threadKey: confirmation.threadKey,
+        sqlHash: confirmation.sqlHash,
+        detail: this.describe(error),
+      });
     }
   }
 
   /** Draws the chart that suits the result (none when nothing suits) and posts it; a failure is logged, not shown. */
-  private async postChart(platform: ChatPlatform, thread: ThreadRef, confirmation: Confirmation, result: QueryResult, filename: string) {
+  private async postChart(
+    platform: ChatPlatform,
+    thread: ThreadRef,
+    confirmation: Confirmation,
+    result: QueryResult,
+    filename: string,
+  ) {
     try {
-      const chart = await this.deps.renderers.chart(result, { title: confirmation.title, ...(confirmation.chart ? { hint: confirmation.chart } : {}) });
-      if (chart) await platform.post(thread, chartReply({ filename, mimeType: 'image/png', data: chart.png, title: confirmation.question }, confirmation.question));
+      const chart = await this.deps.renderers.chart(result, {
+        title: confirmation.title,
+        ...(confirmation.chart ? { hint: confirmation.chart } : {}),
+      });
+      if (chart)
+        await platform.post(
+          thread,
+          chartReply(
+            { filename, mimeType: 'image/png', data: chart.png, title: confirmation.question },
+            confirmation.question,
+          ),
+        );
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'chart rendering failed');
     }
   }
 
   /** The preview was capped: stream the whole result into a CSV (itself size-capped) and attach it. */
-  private async uploadFullCsv(platform: ChatPlatform, thread: ThreadRef, confirmation: Confirmation, base: string) {
+  private async uploadFullCsv(
+    platform: ChatPlatform,
+    thread: ThreadRef,
+    confirmation: Confirmation,
+    base: string,
+  ) {
     const { connections, renderers, settings } = this.deps;
     try {
       const { driver } = await connections.resolveByName(confirmation.connectionName);
-      const stream = await driver.streamRead(confirmation.sql, { timeoutMs: settings.limits.statementTimeoutMs * 4, maxRows: Number.MAX_SAFE_INTEGER });
-      const csv = await renderers.csv(stream, { filename: `${base}.csv`, maxBytes: settings.limits.csvMaxBytes });
+      const stream = await driver.streamRead(confirmation.sql, {
+        timeoutMs: settings.limits.statementTimeoutMs * 4,
+        maxRows: Number.MAX_SAFE_INTEGER,
+      });
+      const csv = await renderers.csv(stream, {
+        filename: `${base}.csv`,
+        maxBytes: settings.limits.csvMaxBytes,
+      });
       const note = csv.capped
         ? `Full result as CSV (cut at ${Math.round(settings.limits.csvMaxBytes / 1048576)} MB: ${csv.rows.toLocaleString('en-US')} rows).`
         : `Full result as CSV: ${csv.rows.toLocaleString('en-US')} rows.`;
@@ -382,9 +461,17 @@ export class ConversationEngine {
     }
   }
 
-  private async openEditor(platform: ChatPlatform, click: ButtonClick, confirmation: Confirmation): Promise<void> {
+  private async openEditor(
+    platform: ChatPlatform,
+    click: ButtonClick,
+    confirmation: Confirmation,
+  ): Promise<void> {
     if (!platform.capabilities.modals || !platform.openModal) {
-      await platform.postEphemeral(click.thread, click.user, 'Reply in this thread with the edited SQL in a ```sql block.');
+      await platform.postEphemeral(
+        click.thread,
+        click.user,
+        'Reply in this thread with the edited SQL in a ```sql block.',
+      );
       return;
     }
     await platform.openModal(click.trigger, {
@@ -392,7 +479,14 @@ export class ConversationEngine {
       title: 'Edit SQL',
       submitLabel: 'Check',
       value: confirmation.id,
-      fields: [{ id: 'sql', label: `SQL for ${confirmation.connectionName}`, value: confirmation.sql, multiline: true }],
+      fields: [
+        {
+          id: 'sql',
+          label: `SQL for ${confirmation.connectionName}`,
+          value: confirmation.sql,
+          multiline: true,
+        },
+      ],
     });
   }
 
@@ -423,15 +517,28 @@ export class ConversationEngine {
     try {
       if (!sql) throw new ConfirmationError('The edited SQL is empty.');
       const verdict = await connections.classify(previous.connectionName, sql);
-      const entry = { type: 'query' as const, userInput: `(edited) ${previous.question}`, userKey: userKey(submit.user), generatedSql: sql };
+      const entry = {
+        type: 'query' as const,
+        userInput: `(edited) ${previous.question}`,
+        userKey: userKey(submit.user),
+        generatedSql: sql,
+      };
       if (verdict.verdict !== 'read') {
         await platform.update(card, needsApprovalReply(sql, verdict, previous.connectionName));
         await sessions.appendHistory(previous.sessionId, { ...entry, status: 'needs_approval' });
         return;
       }
-      const turn = await sessions.appendHistory(previous.sessionId, { ...entry, status: 'awaiting_confirmation' });
+      const turn = await sessions.appendHistory(previous.sessionId, {
+        ...entry,
+        status: 'awaiting_confirmation',
+      });
       const { chart: _chart, ...rest } = previous;
-      const confirmation = await confirmations.create({ ...rest, turn, sql, explanation: `Edited by ${submit.user.displayName ?? submit.user.user}:` });
+      const confirmation = await confirmations.create({
+        ...rest,
+        turn,
+        sql,
+        explanation: `Edited by ${submit.user.displayName ?? submit.user.user}:`,
+      });
       await platform.update(card, confirmCardReply({ confirmation }));
     } catch (error) {
       await platform.post(submit.thread, errorReply(toUserMessage(error)));
@@ -473,29 +580,63 @@ export class ConversationEngine {
     await platform.postEphemeral(click.thread, click.user, 'Thanks for the feedback!');
   }
 
-  private async answerSchema(platform: ChatPlatform, message: IncomingMessage, tables: string[]): Promise<void> {
+  private async answerSchema(
+    platform: ChatPlatform,
+    message: IncomingMessage,
+    tables: string[],
+  ): Promise<void> {
     const progress = await platform.post(message.thread, progressReply('Drawing the schema…'));
     try {
       const existing = await this.deps.sessions.findSession(message.thread);
       const connection = await this.deps.connections.resolve(message.thread, existing?.connectionName);
       const schema = await this.deps.connections.schema(connection.name);
       const erd = await this.deps.renderers.erd(schema, tables);
-      const title = tables.length ? `Schema around ${tables.join(', ')} on *${connection.name}*` : `Schema of *${connection.name}*`;
+      const title = tables.length
+        ? `Schema around ${tables.join(', ')} on *${connection.name}*`
+        : `Schema of *${connection.name}*`;
       const parts = erd.png
-        ? [{ type: 'text' as const, text: title }, { type: 'image' as const, image: { filename: 'schema.png', mimeType: 'image/png', data: erd.png }, alt: title }]
-        : [{ type: 'text' as const, text: `${title}\n${erd.warning ?? ''}` }, { type: 'code' as const, code: erd.mermaid, language: 'mermaid' }];
+        ? [
+            { type: 'text' as const, text: title },
+            {
+              type: 'image' as const,
+              image: { filename: 'schema.png', mimeType: 'image/png', data: erd.png },
+              alt: title,
+            },
+          ]
+        : [
+            { type: 'text' as const, text: `${title}\n${erd.warning ?? ''}` },
+            { type: 'code' as const, code: erd.mermaid, language: 'mermaid' },
+          ];
       await platform.update(progress, { parts, fallback: title });
     } catch (error) {
-      await this.reportFailure(platform, progress, message.thread, message.user, message.text, undefined, error);
+      await this.reportFailure(
+        platform,
+        progress,
+        message.thread,
+        message.user,
+        message.text,
+        undefined,
+        error,
+      );
     }
   }
 
-  private async switchConnection(platform: ChatPlatform, message: IncomingMessage, name: string): Promise<void> {
+  private async switchConnection(
+    platform: ChatPlatform,
+    message: IncomingMessage,
+    name: string,
+  ): Promise<void> {
     try {
       const connection = await this.deps.connections.resolve(message.thread, name);
       const existing = await this.deps.sessions.findSession(message.thread);
       if (existing) await this.deps.sessions.setConnection(existing.id, connection.name);
-      else await this.deps.sessions.openSession(message.thread, message.user, connection.name, `use ${connection.name}`);
+      else
+        await this.deps.sessions.openSession(
+          message.thread,
+          message.user,
+          connection.name,
+          `use ${connection.name}`,
+        );
       await platform.post(message.thread, textReply(`This thread now uses *${connection.name}*.`));
     } catch (error) {
       await platform.post(message.thread, errorReply(toUserMessage(error)));
@@ -511,8 +652,11 @@ export class ConversationEngine {
     session: SessionInfo | undefined,
     error: unknown,
   ): Promise<void> {
-    if (!(error instanceof ThreadqlError)) this.deps.logger.error({ err: error }, 'unexpected failure in a turn');
-    await platform.update(progress, errorReply(toUserMessage(error))).catch(() => platform.post(thread, errorReply(toUserMessage(error))));
+    if (!(error instanceof ThreadqlError))
+      this.deps.logger.error({ err: error }, 'unexpected failure in a turn');
+    await platform
+      .update(progress, errorReply(toUserMessage(error)))
+      .catch(() => platform.post(thread, errorReply(toUserMessage(error))));
     if (session) {
       await this.deps.sessions.appendHistory(session.id, {
         type: 'query',
@@ -522,10 +666,17 @@ export class ConversationEngine {
         error: this.describe(error),
       });
     }
-    await this.deps.sessions.audit({ action: 'turn.failed', actorKey: userKey(user), threadKey: threadKey(thread), detail: this.describe(error) });
+    await this.deps.sessions.audit({
+      action: 'turn.failed',
+      actorKey: userKey(user),
+      threadKey: threadKey(thread),
+      detail: this.describe(error),
+    });
   }
 
   private describe(error: unknown): { code: string; message: string } {
-    return error instanceof ThreadqlError ? { code: error.code, message: error.message } : { code: 'internal', message: 'unexpected error' };
+    return error instanceof ThreadqlError
+      ? { code: error.code, message: error.message }
+      : { code: 'internal', message: 'unexpected error' };
   }
 }

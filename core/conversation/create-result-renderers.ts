@@ -12,7 +12,9 @@ import type { ResultRenderers } from './engine-ports.ts';
  * Builds the renderers the engine uses: `charts` is the worker pool that draws charts off the event loop
  * (absent: drawn inline), `browser` the warm Chromium for ERDs (absent: mermaid text only).
  */
-export function createResultRenderers(options: { browser?: MermaidBrowser; charts?: ChartPool } = {}): ResultRenderers {
+export function createResultRenderers(
+  options: { browser?: MermaidBrowser; charts?: ChartPool } = {},
+): ResultRenderers {
   return {
     async chart(result, { title, hint }) {
       const chartOptions = { title, ...(hint ? { hint: parseChartHint(hint) } : {}) };
@@ -28,10 +30,18 @@ export function createResultRenderers(options: { browser?: MermaidBrowser; chart
       return { file: { filename, mimeType: 'text/csv', data: csv.data }, capped: csv.capped, rows: csv.rows };
     },
     async erd(schema, tables) {
-      const erd = await renderErd(schema, { ...(tables.length ? { tables } : {}), ...(options.browser ? { browser: options.browser } : {}) });
+      const erd = await renderErd(schema, {
+        ...(tables.length ? { tables } : {}),
+        ...(options.browser ? { browser: options.browser } : {}),
+      });
       const missing = erd.missing.length ? `No table named ${erd.missing.join(', ')}.` : undefined;
-      const warning = [missing, erd.error ? toUserMessage(erd.error) : undefined].filter(Boolean).join(' ') || undefined;
-      return { ...(erd.image ? { png: erd.image.png } : {}), mermaid: erd.mermaid, ...(warning ? { warning } : {}) };
+      const warning =
+        [missing, erd.error ? toUserMessage(erd.error) : undefined].filter(Boolean).join(' ') || undefined;
+      return {
+        ...(erd.image ? { png: erd.image.png } : {}),
+        mermaid: erd.mermaid,
+        ...(warning ? { warning } : {}),
+      };
     },
   };
 }

@@ -8,7 +8,8 @@ import type { DatabaseDriver, QueryResult, ReadStream, SchemaSnapshot } from '..
 import type { Verdict } from '../safety/verdict.ts';
 import type { FileAttachment, ThreadRef, UserRef } from './chat-platform.ts';
 
-export type HistoryType = 'query' | 'schema_design' | 'optimization' | 'clarification' | 'approval' | 'migration';
+export type HistoryType =
+  'query' | 'schema_design' | 'optimization' | 'clarification' | 'approval' | 'migration';
 export type HistoryStatus =
   | 'planned'
   | 'awaiting_confirmation'
@@ -50,13 +51,30 @@ export interface SessionInfo {
 /** The QuerySession/QueryHistory/Feedback/AuditEvent persistence the engine drives. */
 export interface SessionStore {
   /** The thread's session, created (titled by the first question) when absent. */
-  openSession(thread: ThreadRef, user: UserRef, connectionName: string, question: string): Promise<SessionInfo>;
+  openSession(
+    thread: ThreadRef,
+    user: UserRef,
+    connectionName: string,
+    question: string,
+  ): Promise<SessionInfo>;
   findSession(thread: ThreadRef): Promise<SessionInfo | undefined>;
   /** Appends one immutable history entry (its tokenCount adds to the session's usage); returns its sequence number. */
   appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number>;
   setConnection(sessionId: string, connectionName: string): Promise<void>;
-  recordFeedback(input: { sessionId: string; turn: number; userKey: string; rating: 'up' | 'down'; sql?: string }): Promise<void>;
-  audit(event: { action: string; actorKey: string; threadKey: string; sqlHash?: string; detail?: Record<string, unknown> }): Promise<void>;
+  recordFeedback(input: {
+    sessionId: string;
+    turn: number;
+    userKey: string;
+    rating: 'up' | 'down';
+    sql?: string;
+  }): Promise<void>;
+  audit(event: {
+    action: string;
+    actorKey: string;
+    threadKey: string;
+    sqlHash?: string;
+    detail?: Record<string, unknown>;
+  }): Promise<void>;
 }
 
 export interface ResolvedConnection {
@@ -93,7 +111,15 @@ export interface ChartSuggestion {
 }
 
 export type Generation =
-  | { kind: 'query'; query: string; explanation: string; title?: string; chart?: ChartSuggestion; attempts: number; usage: LlmUsage }
+  | {
+      kind: 'query';
+      query: string;
+      explanation: string;
+      title?: string;
+      chart?: ChartSuggestion;
+      attempts: number;
+      usage: LlmUsage;
+    }
   | { kind: 'clarify'; question: string; usage: LlmUsage };
 
 export interface GenerationRequest {
@@ -106,7 +132,10 @@ export interface GenerationRequest {
 
 /** Claude behind the engine: a question in, a query (after up to 3 repair rounds) or a clarifying question out. */
 export interface QueryGenerator {
-  generate(request: GenerationRequest, validate: (query: string) => Promise<string | undefined>): Promise<Generation>;
+  generate(
+    request: GenerationRequest,
+    validate: (query: string) => Promise<string | undefined>,
+  ): Promise<Generation>;
 }
 
 export interface ChartImage {
@@ -117,9 +146,15 @@ export interface ChartImage {
 
 /** The renderers the engine calls; the table itself is rendered by each adapter from the neutral table part. */
 export interface ResultRenderers {
-  chart(result: QueryResult, options: { title: string; hint?: ChartSuggestion }): Promise<ChartImage | undefined>;
+  chart(
+    result: QueryResult,
+    options: { title: string; hint?: ChartSuggestion },
+  ): Promise<ChartImage | undefined>;
   /** CSV of a whole result, streamed batch by batch; `capped` when the size cap cut it short. */
-  csv(input: QueryResult | ReadStream, options: { filename: string; maxBytes: number }): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
+  csv(
+    input: QueryResult | ReadStream,
+    options: { filename: string; maxBytes: number },
+  ): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
   /** ERD PNG of the schema, or of the neighbourhood of `tables`; text when no browser is available. */
   erd(schema: SchemaSnapshot, tables: string[]): Promise<{ png?: Buffer; mermaid: string; warning?: string }>;
 }

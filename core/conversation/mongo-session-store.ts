@@ -6,7 +6,12 @@
 import type { Connection, Types } from 'mongoose';
 import type { ConnectionConfig } from '../../config/config-file.ts';
 import { createModels, initModels, type Models } from '../../models/create-models.ts';
-import { readSchemaCache, transitionConnection, writeSchemaCache, type ConnectionStatus } from '../../models/database-connection.ts';
+import {
+  readSchemaCache,
+  transitionConnection,
+  writeSchemaCache,
+  type ConnectionStatus,
+} from '../../models/database-connection.ts';
 import { recordFeedback } from '../../models/feedback.ts';
 import { appendHistory, historyKey, type ExecutionStatus } from '../../models/query-history.ts';
 import { findOrCreateSession, type QuerySessionFields } from '../../models/query-session.ts';
@@ -15,7 +20,13 @@ import { CredentialVault } from '../credentials/credential-vault.ts';
 import type { SchemaSnapshot } from '../db/database-dialect.ts';
 import { StateTransitionError } from '../errors.ts';
 import { threadKey, type ThreadRef, type UserRef, userKey } from './chat-platform.ts';
-import type { HistoryEntryInput, HistoryStatus, SessionInfo, SessionStore, SessionTurn } from './engine-ports.ts';
+import type {
+  HistoryEntryInput,
+  HistoryStatus,
+  SessionInfo,
+  SessionStore,
+  SessionTurn,
+} from './engine-ports.ts';
 
 /** Turns of context the LLM sees. */
 const CONTEXT_TURNS = 10;
@@ -68,7 +79,11 @@ export class MongoSessionStore implements SessionStore {
             maskedColumns: config.maskedColumns,
             source: 'config',
           },
-          $setOnInsert: { workspace: CONFIG_WORKSPACE, name: config.name.toLowerCase(), status: 'disconnected' },
+          $setOnInsert: {
+            workspace: CONFIG_WORKSPACE,
+            name: config.name.toLowerCase(),
+            status: 'disconnected',
+          },
         },
         { upsert: true, returnDocument: 'after', runValidators: true, setDefaultsOnInsert: true },
       );
@@ -78,14 +93,22 @@ export class MongoSessionStore implements SessionStore {
     return new MongoSessionStore(models, ids, (options.schemaTtlSeconds ?? 3600) * 1000);
   }
 
-  async openSession(thread: ThreadRef, user: UserRef, connectionName: string, question: string): Promise<SessionInfo> {
+  async openSession(
+    thread: ThreadRef,
+    user: UserRef,
+    connectionName: string,
+    question: string,
+  ): Promise<SessionInfo> {
     const session = await findOrCreateSession(this.models.QuerySession, thread, {
       question,
       connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null,
       createdBy: userKey(user),
     });
     if (!session.context?.connectionName) await this.setConnection(session._id, connectionName);
-    return this.info({ ...session, context: { ...session.context, connectionName: session.context?.connectionName ?? connectionName } });
+    return this.info({
+      ...session,
+      context: { ...session.context, connectionName: session.context?.connectionName ?? connectionName },
+    });
   }
 
   async findSession(thread: ThreadRef): Promise<SessionInfo | undefined> {
@@ -115,7 +138,9 @@ export class MongoSessionStore implements SessionStore {
    * Turns in one thread are serialised by the engine, so read-modify-write is safe here.
    */
   private async rememberTurn(sessionId: string, entry: HistoryEntryInput): Promise<void> {
-    const session = await this.models.QuerySession.findById(sessionId, { context: 1 }).lean<Pick<QuerySessionFields, 'context'>>();
+    const session = await this.models.QuerySession.findById(sessionId, { context: 1 }).lean<
+      Pick<QuerySessionFields, 'context'>
+    >();
     const turns = Array.isArray(session?.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
     const turn: SessionTurn = {
       question: entry.userInput,
@@ -125,19 +150,39 @@ export class MongoSessionStore implements SessionStore {
     };
     // A run or cancel settles the turn it confirms rather than adding a new one.
     const last = turns.at(-1);
-    const settles = last && last.sql === turn.sql && last.status === 'awaiting_confirmation' && turn.status !== 'awaiting_confirmation';
-    const next = settles ? [...turns.slice(0, -1), { ...last, ...turn, question: last.question }] : [...turns, turn];
-    await this.models.QuerySession.updateOne({ _id: sessionId }, { $set: { 'context.turns': next.slice(-CONTEXT_TURNS) } });
+    const settles =
+      last &&
+      last.sql === turn.sql &&
+      last.status === 'awaiting_confirmation' &&
+      turn.status !== 'awaiting_confirmation';
+    const next = settles
+      ? [...turns.slice(0, -1), { ...last, ...turn, question: last.question }]
+      : [...turns, turn];
+    await this.models.QuerySession.updateOne(
+      { _id: sessionId },
+      { $set: { 'context.turns': next.slice(-CONTEXT_TURNS) } },
+    );
   }
 
   async setConnection(sessionId: string, connectionName: string): Promise<void> {
     await this.models.QuerySession.updateOne(
       { _id: sessionId },
-      { $set: { 'context.connectionName': connectionName, connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null } },
+      {
+        $set: {
+          'context.connectionName': connectionName,
+          connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null,
+        },
+      },
     );
   }
 
-  async recordFeedback(input: { sessionId: string; turn: number; userKey: string; rating: 'up' | 'down'; sql?: string }): Promise<void> {
+  async recordFeedback(input: {
+    sessionId: string;
+    turn: number;
+    userKey: string;
+    rating: 'up' | 'down';
+    sql?: string;
+  }): Promise<void> {
     await recordFeedback(this.models.Feedback, {
       session: input.sessionId,
       historyEntry: historyKey(input.sessionId, input.turn),
@@ -147,8 +192,18 @@ export class MongoSessionStore implements SessionStore {
     });
   }
 
-  async audit(event: { action: string; actorKey: string; threadKey: string; sqlHash?: string; detail?: Record<string, unknown> }): Promise<void> {
-    const outcome = /refused|denied/.test(event.action) ? 'denied' : /failed/.test(event.action) ? 'failure' : 'success';
+  async audit(event: {
+    action: string;
+    actorKey: string;
+    threadKey: string;
+    sqlHash?: string;
+    detail?: Record<string, unknown>;
+  }): Promise<void> {
+    const outcome = /refused|denied/.test(event.action)
+      ? 'denied'
+      : /failed/.test(event.action)
+        ? 'failure'
+        : 'success';
     await this.models.AuditEvent.create({
       actor: event.actorKey,
       action: event.action,
@@ -161,14 +216,26 @@ export class MongoSessionStore implements SessionStore {
   }
 
   /** Records a connection's status; bookkeeping never fails a query, so refused moves are absorbed. */
-  async setConnectionStatus(name: string, status: 'connecting' | 'connected' | 'error', detail?: string): Promise<void> {
+  async setConnectionStatus(
+    name: string,
+    status: 'connecting' | 'connected' | 'error',
+    detail?: string,
+  ): Promise<void> {
     const id = this.connectionIds.get(name.toLowerCase());
     if (!id) return;
-    const current = await this.models.DatabaseConnection.findById(id, { status: 1 }).lean<{ status: ConnectionStatus }>();
+    const current = await this.models.DatabaseConnection.findById(id, { status: 1 }).lean<{
+      status: ConnectionStatus;
+    }>();
     try {
-      if (status === 'connecting' && current?.status === 'connected') await transitionConnection(this.models, id, 'disconnected');
+      if (status === 'connecting' && current?.status === 'connected')
+        await transitionConnection(this.models, id, 'disconnected');
       if (status === 'connecting' && current?.status === 'connecting') return;
-      await transitionConnection(this.models, id, status, status === 'error' ? { set: { lastError: (detail ?? 'error').slice(0, 1000) } } : {});
+      await transitionConnection(
+        this.models,
+        id,
+        status,
+        status === 'error' ? { set: { lastError: (detail ?? 'error').slice(0, 1000) } } : {},
+      );
     } catch (error) {
       if (!(error instanceof StateTransitionError)) throw error;
     }
@@ -186,7 +253,8 @@ export class MongoSessionStore implements SessionStore {
 
   private info(session: QuerySessionFields): SessionInfo {
     const turns = Array.isArray(session.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
-    const connectionName = typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
+    const connectionName =
+      typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
     return { id: session._id, threadKey: session._id, connectionName, recentTurns: turns };
   }
 }

@@ -20,7 +20,8 @@ export function parseChatCommand(text: string): ChatCommand {
       .filter(Boolean);
     return { kind: 'schema', tables };
   }
-  if (lower === 'use' && rest.length === 1 && /^[\w-]+$/.test(rest[0]!)) return { kind: 'use', connection: rest[0]! };
+  if (lower === 'use' && rest.length === 1 && /^[\w-]+$/.test(rest[0]!))
+    return { kind: 'use', connection: rest[0]! };
   if (lower === 'ask') return { kind: 'question', text: rest.join(' ') };
   return { kind: 'question', text: trimmed };
 }

@@ -88,7 +88,9 @@ function scan(value: unknown, f: Findings): void {
 }
 
 function unparsed(text: string, reason: string): Verdict {
-  return batchVerdict([{ ...new Findings('other', reason).toStatement(text, 'UNPARSEABLE'), unparsed: true }]);
+  return batchVerdict([
+    { ...new Findings('other', reason).toStatement(text, 'UNPARSEABLE'), unparsed: true },
+  ]);
 }
 
 function single(text: string, type: string, f: Findings): Verdict {

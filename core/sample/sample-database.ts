@@ -9,20 +9,114 @@ import Database from 'better-sqlite3';
  */
 
 const COUNTRIES = [
-  ['DE', 18], ['US', 22], ['GB', 10], ['FR', 9], ['NL', 6], ['ES', 6], ['IT', 5], ['SE', 4], ['PL', 4], ['CA', 5],
-  ['JP', 4], ['BR', 3], ['IN', 3], ['AU', 1],
+  ['DE', 18],
+  ['US', 22],
+  ['GB', 10],
+  ['FR', 9],
+  ['NL', 6],
+  ['ES', 6],
+  ['IT', 5],
+  ['SE', 4],
+  ['PL', 4],
+  ['CA', 5],
+  ['JP', 4],
+  ['BR', 3],
+  ['IN', 3],
+  ['AU', 1],
 ] as const;
-const PLANS = [['free', 55], ['starter', 25], ['pro', 15], ['enterprise', 5]] as const;
+const PLANS = [
+  ['free', 55],
+  ['starter', 25],
+  ['pro', 15],
+  ['enterprise', 5],
+] as const;
 const CATEGORIES: Record<string, [string, number][]> = {
-  Coffee: [['Ethiopia Yirgacheffe 250g', 1490], ['Colombia Huila 250g', 1290], ['Espresso Blend 1kg', 3490], ['Decaf Swiss Water 250g', 1390], ['Kenya AA 250g', 1590]],
-  Tea: [['Sencha 100g', 990], ['Earl Grey 100g', 890], ['Assam Breakfast 250g', 1190], ['Jasmine Pearls 50g', 1490]],
-  Equipment: [['Pour-over Dripper', 2490], ['Burr Grinder', 11900], ['Gooseneck Kettle', 5900], ['Digital Scale', 3490], ['French Press 1l', 3290], ['Espresso Tamper', 2990]],
-  Accessories: [['Paper Filters (100)', 690], ['Travel Mug', 2190], ['Cleaning Tablets', 990], ['Milk Jug 600ml', 1890]],
-  Subscriptions: [['Monthly Coffee Box', 2900], ['Quarterly Tea Box', 6900]],
+  Coffee: [
+    ['Ethiopia Yirgacheffe 250g', 1490],
+    ['Colombia Huila 250g', 1290],
+    ['Espresso Blend 1kg', 3490],
+    ['Decaf Swiss Water 250g', 1390],
+    ['Kenya AA 250g', 1590],
+  ],
+  Tea: [
+    ['Sencha 100g', 990],
+    ['Earl Grey 100g', 890],
+    ['Assam Breakfast 250g', 1190],
+    ['Jasmine Pearls 50g', 1490],
+  ],
+  Equipment: [
+    ['Pour-over Dripper', 2490],
+    ['Burr Grinder', 11900],
+    ['Gooseneck Kettle', 5900],
+    ['Digital Scale', 3490],
+    ['French Press 1l', 3290],
+    ['Espresso Tamper', 2990],
+  ],
+  Accessories: [
+    ['Paper Filters (100)', 690],
+    ['Travel Mug', 2190],
+    ['Cleaning Tablets', 990],
+    ['Milk Jug 600ml', 1890],
+  ],
+  Subscriptions: [
+    ['Monthly Coffee Box', 2900],
+    ['Quarterly Tea Box', 6900],
+  ],
 };
-const FIRST = ['Anna', 'Ben', 'Chen', 'Daria', 'Emil', 'Fatima', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kai', 'Lea', 'Marek', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Umar', 'Vera', 'Wen', 'Yusuf', 'Zoe'];
-const LAST = ['Schmidt', 'Miller', 'Garcia', 'Kowalski', 'Rossi', 'Dubois', 'Jansen', 'Nakamura', 'Silva', 'Patel', 'Andersson', 'Brown', 'Novak', 'Müller', 'Kim', 'Lopez'];
-const TICKET_TOPICS = ['shipping delay', 'damaged item', 'refund request', 'billing question', 'grinder setup', 'subscription change', 'wrong item'];
+const FIRST = [
+  'Anna',
+  'Ben',
+  'Chen',
+  'Daria',
+  'Emil',
+  'Fatima',
+  'Greta',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kai',
+  'Lea',
+  'Marek',
+  'Nora',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Wen',
+  'Yusuf',
+  'Zoe',
+];
+const LAST = [
+  'Schmidt',
+  'Miller',
+  'Garcia',
+  'Kowalski',
+  'Rossi',
+  'Dubois',
+  'Jansen',
+  'Nakamura',
+  'Silva',
+  'Patel',
+  'Andersson',
+  'Brown',
+  'Novak',
+  'Müller',
+  'Kim',
+  'Lopez',
+];
+const TICKET_TOPICS = [
+  'shipping delay',
+  'damaged item',
+  'refund request',
+  'billing question',
+  'grinder setup',
+  'subscription change',
+  'wrong item',
+];
 
 /** Mulberry32: a tiny seeded PRNG so the sample data is the same on every machine. */
 function seededRandom(seed: number): () => number {
@@ -117,7 +211,9 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
     const end = now.getTime();
     const start = end - 730 * DAY;
 
-    const insertProduct = db.prepare('INSERT INTO products (name, category, price_cents, active) VALUES (?, ?, ?, ?)');
+    const insertProduct = db.prepare(
+      'INSERT INTO products (name, category, price_cents, active) VALUES (?, ?, ?, ?)',
+    );
     const products: { id: number; price: number }[] = [];
     for (const [category, items] of Object.entries(CATEGORIES)) {
       for (const [name, price] of items) {
@@ -135,7 +231,9 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
     const insertItem = db.prepare(
       'INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?)',
     );
-    const insertPayment = db.prepare('INSERT INTO payments (order_id, method, amount_cents, paid_at) VALUES (?, ?, ?, ?)');
+    const insertPayment = db.prepare(
+      'INSERT INTO payments (order_id, method, amount_cents, paid_at) VALUES (?, ?, ?, ?)',
+    );
     const insertTicket = db.prepare(
       'INSERT INTO support_tickets (customer_id, order_id, topic, priority, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -145,7 +243,11 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
         // Sign-ups grow over the two years, with a bump every December.
         const t = Math.sqrt(rand());
         let signedUp = start + t * (end - start - DAY);
-        if (rand() < 0.08) signedUp = Math.min(end - DAY, signedUp + ((12 - new Date(signedUp).getUTCMonth()) % 12) * 30 * DAY);
+        if (rand() < 0.08)
+          signedUp = Math.min(
+            end - DAY,
+            signedUp + ((12 - new Date(signedUp).getUTCMonth()) % 12) * 30 * DAY,
+          );
         const first = FIRST[Math.floor(rand() * FIRST.length)]!;
         const last = LAST[Math.floor(rand() * LAST.length)]!;
         const country = weighted(rand, COUNTRIES);
@@ -164,8 +266,18 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
           const orderedAt = signedUp + rand() * (end - signedUp);
           const age = (end - orderedAt) / DAY;
           const status =
-            age < 2 ? 'pending' : age < 6 ? weighted(rand, [['paid', 50], ['shipped', 50]] as const)
-              : weighted(rand, [['delivered', 86], ['cancelled', 8], ['refunded', 6]] as const);
+            age < 2
+              ? 'pending'
+              : age < 6
+                ? weighted(rand, [
+                    ['paid', 50],
+                    ['shipped', 50],
+                  ] as const)
+                : weighted(rand, [
+                    ['delivered', 86],
+                    ['cancelled', 8],
+                    ['refunded', 6],
+                  ] as const);
           const items = 1 + Math.floor(rand() * 4);
           let total = 0;
           const lines: [number, number, number][] = [];
@@ -179,7 +291,11 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
           const order = Number(insertOrder.run(c, iso(orderedAt), status, shipTo, total).lastInsertRowid);
           for (const [pid, qty, price] of lines) insertItem.run(order, pid, qty, price);
           if (status !== 'pending' && status !== 'cancelled') {
-            const method = weighted(rand, [['card', 70], ['paypal', 20], ['invoice', 10]] as const);
+            const method = weighted(rand, [
+              ['card', 70],
+              ['paypal', 20],
+              ['invoice', 10],
+            ] as const);
             insertPayment.run(order, method, total, iso(orderedAt + rand() * 3_600_000));
           }
           if (rand() < 0.07) {
@@ -190,7 +306,11 @@ export function createSampleDatabase(path: string, now: Date = new Date()): void
                 c,
                 order,
                 TICKET_TOPICS[Math.floor(rand() * TICKET_TOPICS.length)],
-                weighted(rand, [['low', 30], ['normal', 55], ['high', 15]] as const),
+                weighted(rand, [
+                  ['low', 30],
+                  ['normal', 55],
+                  ['high', 15],
+                ] as const),
                 iso(opened),
                 closed === null ? null : iso(closed),
               );

@@ -21,7 +21,12 @@ describe('threadql.yml', () => {
       'connections:\n  - name: shop\n    type: postgres\n    url: ${SHOP_URL}\n    default: true\napprovers:\n  slack: ["U1"]\n',
       { SHOP_URL: 'postgres://u:p@db/shop' },
     );
-    expect(config.connections[0]).toMatchObject({ name: 'shop', type: 'postgres', url: 'postgres://u:p@db/shop', channels: ['*'] });
+    expect(config.connections[0]).toMatchObject({
+      name: 'shop',
+      type: 'postgres',
+      url: 'postgres://u:p@db/shop',
+      channels: ['*'],
+    });
     expect(config.approvers).toEqual({ slack: ['U1'], discord: [], shell: [] });
     expect(config.limits.maxRows).toBe(5000);
     expect(config.limits.statementTimeoutMs).toBe(15000);
@@ -49,7 +54,10 @@ describe('threadql.yml', () => {
 
   it('never echoes a connection URL in an error', () => {
     const error = configErrorOf(() =>
-      parseConfigText('connections:\n  - {name: "bad name!", type: postgres, url: "postgres://admin:hunter2@db/x"}\n', {}),
+      parseConfigText(
+        'connections:\n  - {name: "bad name!", type: postgres, url: "postgres://admin:hunter2@db/x"}\n',
+        {},
+      ),
     );
     expect(error.message).toContain('connections[0].name');
     expect(error.message).not.toContain('hunter2');
@@ -72,7 +80,10 @@ describe('threadql.yml', () => {
   });
 
   it('supports ${VAR:-default} and $${ escapes', () => {
-    const config = parseConfigText('connections:\n  - {name: a, type: sqlite, url: "${DB:-sample.db}", description: "cost $${x}"}\n', {});
+    const config = parseConfigText(
+      'connections:\n  - {name: a, type: sqlite, url: "${DB:-sample.db}", description: "cost $${x}"}\n',
+      {},
+    );
     expect(config.connections[0]?.url).toBe('sample.db');
     expect(config.connections[0]?.description).toBe('cost ${x}');
   });
@@ -104,7 +115,9 @@ describe('environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'threadql-config-'));
     const defaults = await loadConfig({ THREADQL_CONFIG: undefined, PWD: dir });
     expect(Array.isArray(defaults.file.connections)).toBe(true);
-    await expect(loadConfig({ THREADQL_CONFIG: join(dir, 'nope.yml') })).rejects.toThrow(/THREADQL_CONFIG: cannot read/);
+    await expect(loadConfig({ THREADQL_CONFIG: join(dir, 'nope.yml') })).rejects.toThrow(
+      /THREADQL_CONFIG: cannot read/,
+    );
     const path = join(dir, 'threadql.yml');
     writeFileSync(path, 'connections:\n  - {name: s, type: sqlite, url: s.db}\n');
     const loaded = await loadConfig({ THREADQL_CONFIG: path });

@@ -17,7 +17,12 @@ const configs: ConnectionConfig[] = [
   { ...base, name: 'finance', type: 'sqlite', url: shop, channels: ['C_FIN'] },
   { ...base, name: 'broken', type: 'sqlite', url: join(dir, 'missing', 'nope.db'), channels: ['C_FIN'] },
 ];
-const thread = (channel: string): ThreadRef => ({ platform: 'slack', workspace: 'T1', channel, thread: '1.0' });
+const thread = (channel: string): ThreadRef => ({
+  platform: 'slack',
+  workspace: 'T1',
+  channel,
+  thread: '1.0',
+});
 
 describe('ConfiguredConnections (channel binding, drivers, schema cache)', () => {
   const cached = new Map<string, SchemaSnapshot>();
@@ -52,7 +57,9 @@ describe('ConfiguredConnections (channel binding, drivers, schema cache)', () =>
     expect(statuses).toContain('shop:connecting');
     expect(statuses).toContain('shop:connected');
     const schema = await connections.schema('shop');
-    expect(schema.tables.map((t) => t.name)).toEqual(expect.arrayContaining(['customers', 'orders', 'order_items']));
+    expect(schema.tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['customers', 'orders', 'order_items']),
+    );
     expect(cached.get('shop')).toBe(schema);
   });
 

@@ -5,7 +5,12 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { FakeAnthropicServer, errorReply, toolUseReply, clarifyReply } from '../fakes/fake-anthropic-server.ts';
+import {
+  FakeAnthropicServer,
+  errorReply,
+  toolUseReply,
+  clarifyReply,
+} from '../fakes/fake-anthropic-server.ts';
 import { ShellHarness } from '../support/shell-harness.ts';
 import { services } from '../support/services.ts';
 
@@ -51,10 +56,13 @@ describe('shell on the embedded sample database', () => {
 
   it('answers a question: confirm card, Run, then table, chart and CSV, all recorded', async () => {
     fake.enqueue(
-      toolUseReply("SELECT country, count(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC", {
-        explanation: 'Counts customers per country.',
-        title: 'Customers by country',
-      }),
+      toolUseReply(
+        'SELECT country, count(*) AS customers FROM customers GROUP BY country ORDER BY customers DESC',
+        {
+          explanation: 'Counts customers per country.',
+          title: 'Customers by country',
+        },
+      ),
     );
     h.send('how many customers do we have per country?');
     const card = await h.waitFor(/\[1\] Run {2}\[2\] Edit SQL {2}\[3\] Cancel/);
@@ -74,7 +82,9 @@ describe('shell on the embedded sample database', () => {
     expect(readFileSync(csv!, 'utf8').split(/\r?\n/)[0]).toBe('country,customers');
     await h.waitFor(/✅ Run by ana · 14 rows/);
     // The chart follows the table in its own message, drawn on the chart worker pool.
-    const chart = /🖼 {2}Chart: how many customers do we have per country\?: (\S+\.png)/.exec(await h.waitFor(/🖼 .*\.png/))?.[1];
+    const chart = /🖼 {2}Chart: how many customers do we have per country\?: (\S+\.png)/.exec(
+      await h.waitFor(/🖼 .*\.png/),
+    )?.[1];
     expect(chart && existsSync(chart)).toBe(true);
     expect(readFileSync(chart!).subarray(1, 4).toString('latin1')).toBe('PNG');
 
@@ -86,7 +96,9 @@ describe('shell on the embedded sample database', () => {
 
   it('refines a follow-up with the earlier turn as context, and repairs a failing query', async () => {
     fake.enqueue(
-      toolUseReply('SELECT country, count(*) AS customers FROM customers WHERE contry = \'DE\' GROUP BY country'),
+      toolUseReply(
+        "SELECT country, count(*) AS customers FROM customers WHERE contry = 'DE' GROUP BY country",
+      ),
       toolUseReply("SELECT plan, count(*) AS customers FROM customers WHERE country = 'DE' GROUP BY plan"),
     );
     h.send('only Germany, split by plan');
@@ -113,7 +125,10 @@ describe('shell on the embedded sample database', () => {
     expect(card).toContain('classified as *write*');
     expect(card).not.toContain('[1] Run');
     const history = await historyOf(h, 6);
-    expect(history[5]).toMatchObject({ executionStatus: 'skipped', generatedSql: expect.stringContaining('UPDATE') });
+    expect(history[5]).toMatchObject({
+      executionStatus: 'skipped',
+      generatedSql: expect.stringContaining('UPDATE'),
+    });
   });
 
   it('runs pasted SQL without the LLM, and an edit through the modal makes a new card', async () => {
@@ -122,7 +137,7 @@ describe('shell on the embedded sample database', () => {
     await h.waitFor(/\[2\] Edit SQL/);
     h.send('2');
     await h.waitFor(/end with a line holding only "\."/);
-    h.send("SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status");
+    h.send('SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status');
     h.send('.');
     const edited = await h.waitFor(/Edited by ana:[\s\S]*?\[1\] Run/);
     expect(edited).toContain('GROUP BY status');
@@ -167,7 +182,9 @@ describe('shell on a PostgreSQL connection from threadql.yml', () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
     await admin.query(`CREATE TABLE ${schema}.teams (id int PRIMARY KEY, name text NOT NULL)`);
-    await admin.query(`CREATE TABLE ${schema}.players (id int PRIMARY KEY, team_id int REFERENCES ${schema}.teams(id), goals int)`);
+    await admin.query(
+      `CREATE TABLE ${schema}.players (id int PRIMARY KEY, team_id int REFERENCES ${schema}.teams(id), goals int)`,
+    );
     await admin.query(`INSERT INTO ${schema}.teams VALUES (1, 'Reds'), (2, 'Blues')`);
     await admin.query(`INSERT INTO ${schema}.players SELECT g, 1 + g % 2, g FROM generate_series(1, 40) g`);
   });
@@ -180,7 +197,11 @@ describe('shell on a PostgreSQL connection from threadql.yml', () => {
     const yaml = `connections:\n  - name: league\n    type: postgres\n    url: \${LEAGUE_URL}\n`;
     const h = await ShellHarness.start('shell-pg', { ...llmEnv(), LEAGUE_URL: services.postgresUrl }, yaml);
     try {
-      fake.enqueue(toolUseReply(`SELECT t.name, sum(p.goals) AS goals FROM ${schema}.players p JOIN ${schema}.teams t ON t.id = p.team_id GROUP BY t.name ORDER BY t.name`));
+      fake.enqueue(
+        toolUseReply(
+          `SELECT t.name, sum(p.goals) AS goals FROM ${schema}.players p JOIN ${schema}.teams t ON t.id = p.team_id GROUP BY t.name ORDER BY t.name`,
+        ),
+      );
       h.send('goals per team?');
       await h.waitFor(/connection \*league\* · read/);
       h.send('1');
@@ -190,7 +211,10 @@ describe('shell on a PostgreSQL connection from threadql.yml', () => {
 
       const { driver } = await h.threadql.connections.resolveByName('league');
       await expect(
-        driver.executeRead(`WITH gone AS (DELETE FROM ${schema}.players RETURNING *) SELECT count(*) FROM gone`, { timeoutMs: 5000, maxRows: 10 }),
+        driver.executeRead(
+          `WITH gone AS (DELETE FROM ${schema}.players RETURNING *) SELECT count(*) FROM gone`,
+          { timeoutMs: 5000, maxRows: 10 },
+        ),
       ).rejects.toMatchObject({ code: 'read_only_violation' });
       const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.players`);
       expect(rows[0].n).toBe(40);

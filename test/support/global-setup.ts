@@ -11,7 +11,11 @@ function reachable(name: string, url: string): Promise<void> {
     });
     const fail = (why: string) => {
       socket.destroy();
-      reject(new Error(`${name} is not reachable at ${hostname}:${port} (${why}); start the suite with scripts/test.sh`));
+      reject(
+        new Error(
+          `${name} is not reachable at ${hostname}:${port} (${why}); start the suite with scripts/test.sh`,
+        ),
+      );
     };
     socket.once('timeout', () => fail('timeout'));
     socket.once('error', (e) => fail(e.message));

@@ -19,7 +19,13 @@ export class ShellHarness {
   private text = '';
   private cursor = 0;
 
-  private constructor(threadql: Threadql, shell: ShellPlatform, input: PassThrough, output: PassThrough, dataDir: string) {
+  private constructor(
+    threadql: Threadql,
+    shell: ShellPlatform,
+    input: PassThrough,
+    output: PassThrough,
+    dataDir: string,
+  ) {
     this.threadql = threadql;
     this.shell = shell;
     this.input = input;
@@ -28,7 +34,11 @@ export class ShellHarness {
   }
 
   /** Starts threadql with `env` over the test services; `yaml` becomes its threadql.yml when given. */
-  static async start(label: string, env: Record<string, string | undefined>, yaml?: string): Promise<ShellHarness> {
+  static async start(
+    label: string,
+    env: Record<string, string | undefined>,
+    yaml?: string,
+  ): Promise<ShellHarness> {
     const dataDir = mkdtempSync(join(tmpdir(), `threadql-${label}-`));
     // An empty file means no connections: threadql then serves its embedded sample database.
     const configPath = join(dataDir, 'threadql.yml');
@@ -41,7 +51,12 @@ export class ShellHarness {
       THREADQL_MASTER_KEY: 'passphrase:shell-harness',
       ...env,
     });
-    const threadql = await createThreadql({ config, logger: createLogger('silent'), pathList: pathList(), erdBrowser: false });
+    const threadql = await createThreadql({
+      config,
+      logger: createLogger('silent'),
+      pathList: pathList(),
+      erdBrowser: false,
+    });
     const input = new PassThrough();
     const output = new PassThrough();
     const shell = await runShell({ threadql, input, output, dataDir, userName: 'ana', width: 100 });
