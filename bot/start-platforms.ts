@@ -6,6 +6,7 @@ import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { ThreadqlConfig } from '../config/load-config.ts';
 import type { ChatPlatform } from '../core/conversation/chat-platform.ts';
 import type { Logger } from '../core/logger.ts';
+import { suggestPrompts, type SuggestedPrompt } from '../core/conversation/suggest-prompts.ts';
 import type { Threadql } from './create-threadql.ts';
 import { DiscordPlatform, type DiscordPlatformOptions } from './discord/discord-platform.ts';
 import { redisOnce } from './slack/event-dedupe.ts';
@@ -43,6 +44,20 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+/** Suggested prompts for Slack's assistant panel, from the default connection's schema (generic ones if it is down). */
+async function schemaPrompts(threadql: Threadql, logger: Logger): Promise<SuggestedPrompt[]> {
+  const connections = threadql.connections.list();
+  const chosen = connections.find((c) => c.default) ?? connections[0];
+  try {
+    return suggestPrompts(
+      chosen ? await threadql.connections.schema(chosen.name) : { tables: [], relationships: [] },
+    );
+  } catch (err) {
+    logger.warn({ err }, 'could not read the schema for suggested prompts; using generic ones');
+    return suggestPrompts({ tables: [], relationships: [] });
+  }
+}
+
 /** Starts every configured platform; if one fails, those already started are stopped and the error is thrown. */
 export async function startPlatforms(
   threadql: Threadql,
@@ -61,6 +76,9 @@ export async function startPlatforms(
       const slack = new SlackPlatform({
         ...slackEnv,
         isActiveThread,
+        // User-group ids (S…) in approvers.slack become UserRef.roles, which the engine's approver check reads.
+        userGroups: config.file.approvers.slack,
+        assistant: { suggestedPrompts: await schemaPrompts(threadql, log), promptsTitle: 'Ask your data' },
         // Shared by every replica: a retried event is answered once whichever replica receives it.
         once: redisOnce(threadql.redis),
         logger: boltLogger(log),
