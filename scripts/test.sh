@@ -11,8 +11,9 @@ ensure_node_modules
 start_services
 echo "test: tsc --noEmit" >&2
 npx tsc --noEmit -p tsconfig.json
-echo "test: eslint" >&2
+echo "test: eslint and prettier" >&2
 npx eslint . --max-warnings=0
+npx prettier --check . --log-level=warn
 echo "test: jest" >&2
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci "$@"
 echo "test: done in $((SECONDS - start)) s" >&2
