@@ -45,6 +45,32 @@ export function parseThreadKey(key: string): ThreadRef {
   return { platform: platform as PlatformName, workspace, channel, thread };
 }
 
+/** A channel, for messages that start a thread of their own (scheduled reports). Key: `platform:workspace:channel`. */
+export interface ChannelRef {
+  platform: PlatformName;
+  workspace: string;
+  channel: string;
+}
+
+export function channelKey(ref: ChannelRef): string {
+  return `${ref.platform}:${ref.workspace}:${ref.channel}`;
+}
+
+/** What the bot knows about a channel: may it post there, and who can read it. */
+export interface ChannelInfo {
+  /** The bot can post there (it is a member, or the channel lets it in, with the permissions it needs). */
+  canPost: boolean;
+  /**
+   * Who can read it: `direct` (a DM), `private` (invited members only), `public` (anyone in the workspace or
+   * server), `shared` (people of another organisation too: Slack Connect).
+   */
+  audience: 'direct' | 'private' | 'public' | 'shared';
+  /** Display name, e.g. `growth` (no `#`). */
+  name?: string;
+  /** When canPost is false: why, and how to fix it, in the user's words. */
+  problem?: string;
+}
+
 /** A message addressed to the bot (mention, DM, thread reply, or slash command text). */
 export interface IncomingMessage {
   /** Platform message id (Slack ts, Discord snowflake); used to answer a retried event once. */
@@ -169,4 +195,20 @@ export interface ChatPlatform {
   postEphemeral(thread: ThreadRef, user: UserRef, text: string): Promise<void>;
   /** Present only when capabilities.modals is true. */
   openModal?(trigger: unknown, modal: ModalSpec): Promise<void>;
+  /** Posts a new top-level message into a channel (not a thread reply); the result's thread is the new message's. */
+  postToChannel?(channel: ChannelRef, reply: Reply): Promise<PostedMessage>;
+  /** Sends `reply` (files included) to `user` in a direct message. */
+  postDirect?(user: UserRef, reply: Reply): Promise<void>;
+  /**
+   * A full reply (tables, files) that only `user` sees, tied to `thread`: Slack an ephemeral message (files by DM),
+   * Discord an ephemeral follow-up to the user's own interaction, else a DM.
+   */
+  postPrivate?(thread: ThreadRef, user: UserRef, reply: Reply): Promise<void>;
+  /** Whether the bot may post into a channel and who can read it. */
+  describeChannel?(channel: ChannelRef): Promise<ChannelInfo>;
+  /**
+   * The platform's mention of a user or group id as threadql.yml lists it (Slack `<@U…>` / `<!subteam^S…>`,
+   * Discord `<@id>` / `<@&role>`); the thread tells the adapter which workspace the id belongs to.
+   */
+  mention?(id: string, thread: ThreadRef): string;
 }
