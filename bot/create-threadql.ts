@@ -14,6 +14,7 @@ import type { ThreadqlConfig } from '../config/load-config.ts';
 import { ConfiguredConnections } from '../core/connections/connection-provider.ts';
 import { ConfirmationStore } from '../core/conversation/confirmation-store.ts';
 import { ConversationEngine } from '../core/conversation/conversation-engine.ts';
+import { createFlows } from '../core/conversation/create-flows.ts';
 import { createResultRenderers } from '../core/conversation/create-result-renderers.ts';
 import type { UserRef } from '../core/conversation/chat-platform.ts';
 import { MongoSessionStore } from '../core/conversation/mongo-session-store.ts';
@@ -171,20 +172,28 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     const charts = new ChartPool();
     closers.push(() => charts.close());
 
-    const approvers = config.file.approvers;
-    const isApprover = (user: UserRef) => {
-      const list: string[] = approvers[user.platform] ?? [];
+    const listed = (ids: typeof config.file.approvers) => (user: UserRef) => {
+      const list: string[] = ids[user.platform] ?? [];
       return list.includes(user.user) || (user.roles ?? []).some((role) => list.includes(role));
+    };
+    const settings = {
+      limits: config.file.limits,
+      isApprover: listed(config.file.approvers),
+      isAdmin: listed(config.file.admins),
+      now: () => new Date(),
     };
     const engine = new ConversationEngine({
       sessions,
-      connections,
-      generator,
-      confirmations: new ConfirmationStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
-      renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
-      settings: { limits: config.file.limits, isApprover, now: () => new Date() },
-      firstSeen: async (key) => (await redis.set(`threadql:seen:${key}`, '1', 'EX', 86_400, 'NX')) === 'OK',
+      settings,
       logger,
+      firstSeen: async (key) => (await redis.set(`threadql:seen:${key}`, '1', 'EX', 86_400, 'NX')) === 'OK',
+      flows: createFlows({
+        connections,
+        generator,
+        confirmations: new ConfirmationStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
+        renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
+        settings,
+      }),
     });
     closers.push(() => engine.idle());
     return { engine, connections, store, redis, describe: () => lines, close };

@@ -76,6 +76,7 @@ export async function startPlatforms(
       const slack = new SlackPlatform({
         ...slackEnv,
         isActiveThread,
+        helpText: () => threadql.engine.helpText('slack'),
         // User-group ids (S…) in approvers.slack become UserRef.roles, which the engine's approver check reads.
         userGroups: config.file.approvers.slack,
         assistant: { suggestedPrompts: await schemaPrompts(threadql, log), promptsTitle: 'Ask your data' },

@@ -45,17 +45,21 @@ const limitsSchema = z
   })
   .strict();
 
+/** User (or user-group / role) ids per platform, as `approvers:` and `admins:` list them. */
+const platformIds = z
+  .object({
+    slack: z.array(z.string().min(1)).default([]),
+    discord: z.array(z.string().min(1)).default([]),
+    shell: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .default({ slack: [], discord: [], shell: [] });
+
 export const configFileSchema = z
   .object({
     connections: z.array(connectionSchema).default([]),
-    approvers: z
-      .object({
-        slack: z.array(z.string().min(1)).default([]),
-        discord: z.array(z.string().min(1)).default([]),
-        shell: z.array(z.string().min(1)).default([]),
-      })
-      .strict()
-      .default({ slack: [], discord: [], shell: [] }),
+    approvers: platformIds,
+    admins: platformIds,
     limits: limitsSchema.default(limitsSchema.parse({})),
     discord: z
       .object({

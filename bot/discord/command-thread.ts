@@ -5,7 +5,7 @@ import { DM_WORKSPACE, startedThreadRef, threadRefFor } from './discord-refs.ts'
 import { threadName } from './message-trigger.ts';
 import { toPlatformError } from './to-platform-error.ts';
 
-/** The engine's words for a slash command: the same text a mention would carry (see parseChatCommand). */
+/** The engine's words for a slash command: the same text a mention would carry (see core/conversation/chat-grammar.ts). */
 export function commandText(interaction: ChatInputCommandInteraction): { text: string; header: string } {
   const who = `<@${interaction.user.id}>`;
   if (interaction.commandName === 'ask') {

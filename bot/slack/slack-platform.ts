@@ -43,6 +43,7 @@ import {
   type SlackModalTrigger,
 } from './slack-incoming.ts';
 import { commandRootText, parseSlashCommand, slashHelpText } from './slash-command.ts';
+import { helpText } from '../../core/conversation/chat-grammar.ts';
 
 export interface SlackPlatformOptions {
   /** SLACK_BOT_TOKEN (xoxb-…). */
@@ -77,6 +78,8 @@ export interface SlackPlatformOptions {
   tableBlocks?: boolean;
   /** Slash command name; default `/threadql`. */
   commandName?: string;
+  /** The help text for `/threadql help` (the engine's, generated from its grammar); default every command. */
+  helpText?: () => string;
   /** Slack's AI-app surface (assistant threads); off unless given. */
   assistant?: SlackAssistantOptions;
   /**
@@ -354,7 +357,10 @@ export class SlackPlatform implements ChatPlatform {
     this.app.command(commandName, async ({ ack, command, respond, context }) => {
       const parsed = parseSlashCommand(command.text ?? '');
       if (parsed.kind === 'help') {
-        await ack({ response_type: 'ephemeral', text: slashHelpText(commandName) });
+        await ack({
+          response_type: 'ephemeral',
+          text: slashHelpText(commandName, this.options.helpText?.() ?? helpText('slack')),
+        });
         return;
       }
       await ack();

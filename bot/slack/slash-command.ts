@@ -1,10 +1,9 @@
 /**
  * The `/threadql` slash command: `ask <question>`, `schema [table]`, `help` (and whatever else the engine's chat
  * commands accept). Anything but help starts a thread: the adapter posts a root message, then hands the text to
- * the engine verbatim, so the command grammar lives in one place (core/conversation/parse-chat-command.ts).
+ * the engine verbatim, so the command grammar lives in one place (core/conversation/chat-grammar.ts).
  * `help` is answered privately at once, without a thread.
  */
-import { HELP_TEXT } from '../../core/conversation/build-replies.ts';
 import { escapeMrkdwn, truncate } from './slack-text.ts';
 
 export type SlashCommand = { kind: 'help' } | { kind: 'thread'; text: string };
@@ -25,12 +24,12 @@ export function commandRootText(text: string, userId: string, commandName: strin
   return ask ? `<@${userId}> asked: ${shown}` : `<@${userId}> used \`${commandName} ${shown}\``;
 }
 
-/** Usage text for `/threadql help`, shown only to the user who asked. */
-export function slashHelpText(commandName: string): string {
+/** Usage text for `/threadql help` (the slash forms, then the chat commands' help), shown only to the asker. */
+export function slashHelpText(commandName: string, help: string): string {
   return [
     `\`${commandName} ask <question>\` starts a thread with a question (the same as mentioning the bot);`,
     `\`${commandName} schema [table]\` draws the schema; \`${commandName} help\` shows this.`,
     '',
-    HELP_TEXT,
+    help,
   ].join('\n');
 }

@@ -134,13 +134,3 @@ export function errorReply(message: string): Reply {
 export function textReply(text: string): Reply {
   return { parts: [{ type: 'text', text }], fallback: text };
 }
-
-export const HELP_TEXT = [
-  '*threadql* turns questions into SQL, shows it, and runs it only when you click *Run*.',
-  '• Ask a question: `how many customers signed up each week this quarter, by country?`',
-  '• Follow up in the same thread to refine: `only Germany, and make it monthly`',
-  '• Paste SQL (or a ```sql block) to check and run it yourself',
-  '• `schema` or `schema orders` draws an ER diagram',
-  '• `use <connection>` switches this thread to another connection; `connections` lists them',
-  'Reads run in read-only transactions with a timeout and a row cap; writes and schema changes need an approver.',
-].join('\n');

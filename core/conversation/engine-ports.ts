@@ -1,7 +1,7 @@
 /**
- * What the conversation engine needs from the rest of threadql, as small interfaces. The engine is wired
- * from real implementations in core/conversation/create-engine.ts; keeping the seams here lets each piece
- * (store, databases, Claude, renderers) change without touching the state machine.
+ * What the conversation flows need from the rest of threadql, as small interfaces. The flows are wired from
+ * real implementations in core/conversation/create-flows.ts; keeping the seams here lets each piece (store,
+ * databases, Claude, renderers) change without touching the flows.
  */
 import type { Limits } from '../../config/config-file.ts';
 import type { DatabaseDriver, QueryResult, ReadStream, SchemaSnapshot } from '../db/database-dialect.ts';
@@ -163,5 +163,7 @@ export interface EngineSettings {
   limits: Limits;
   /** Is this user an approver on their platform (user id or one of their roles listed)? */
   isApprover(user: UserRef): boolean;
+  /** Is this user an admin on their platform (threadql.yml `admins`, by user id or role)? */
+  isAdmin(user: UserRef): boolean;
   now(): Date;
 }

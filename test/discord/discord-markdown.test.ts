@@ -1,11 +1,7 @@
 import { toDiscordMarkdown, withoutSlackEmphasis } from '../../bot/discord/discord-markdown.ts';
 import { replyToDiscord } from '../../bot/discord/reply-to-discord.ts';
-import {
-  confirmCardReply,
-  HELP_TEXT,
-  needsApprovalReply,
-  textReply,
-} from '../../core/conversation/build-replies.ts';
+import { confirmCardReply, needsApprovalReply, textReply } from '../../core/conversation/build-replies.ts';
+import { helpText } from '../../core/conversation/chat-grammar.ts';
 
 test('Slack *bold* becomes Discord **bold**; SQL stars, code spans and fences are left alone', () => {
   expect(toDiscordMarkdown('This thread now uses *shop*.')).toBe('This thread now uses **shop**.');
@@ -30,7 +26,7 @@ test('Slack *bold* becomes Discord **bold**; SQL stars, code spans and fences ar
 });
 
 test('the engine’s replies reach Discord with bold as **…**, and embed footers without stars', () => {
-  const help = replyToDiscord(textReply(HELP_TEXT)).body.content;
+  const help = replyToDiscord(textReply(helpText('discord'))).body.content;
   expect(help).toContain('**threadql** turns questions into SQL');
   expect(help).toContain('click **Run**.');
   expect(help).not.toMatch(/(^|[^*])\*threadql\*/);

@@ -1,0 +1,38 @@
+/**
+ * The flows threadql runs, wired from its parts. Adding a flow: write it in flows/ (a class or object
+ * implementing Flow), give it what it needs here, and add it to the list; the engine routes its commands,
+ * buttons and modals to it.
+ */
+import type { ConfirmationStore } from './confirmation-store.ts';
+import type { ConnectionProvider, EngineSettings, QueryGenerator, ResultRenderers } from './engine-ports.ts';
+import type { Flow } from './flow.ts';
+import { AskFlow } from './flows/ask-flow.ts';
+import { ConfirmFlow } from './flows/confirm-flow.ts';
+import { ConnectionFlow } from './flows/connection-flow.ts';
+import { feedbackFlow } from './flows/feedback-flow.ts';
+import { ReadRunner } from './flows/read-runner.ts';
+import { SchemaFlow } from './flows/schema-flow.ts';
+import { refuseWrites } from './flows/statement-proposal.ts';
+
+export interface FlowDeps {
+  connections: ConnectionProvider;
+  /** Undefined when no LLM is configured. */
+  generator: QueryGenerator | undefined;
+  confirmations: ConfirmationStore;
+  renderers: ResultRenderers;
+  settings: EngineSettings;
+}
+
+/** Every flow, wired. */
+export function createFlows(deps: FlowDeps): Flow[] {
+  const { connections, generator, confirmations, renderers, settings } = deps;
+  const runner = new ReadRunner({ connections, renderers, settings });
+  const confirm = new ConfirmFlow({ connections, confirmations, runner, writes: refuseWrites, settings });
+  return [
+    new AskFlow({ connections, generator, confirm, settings }),
+    confirm,
+    new SchemaFlow({ connections, renderers }),
+    new ConnectionFlow(connections),
+    feedbackFlow,
+  ];
+}
