@@ -1,6 +1,7 @@
 import type { DialectCapabilities } from '../db/database-dialect.ts';
 import type { LlmMessage, LlmTextBlock } from './llm-client.ts';
 import { CLARIFY_TOOL, RUN_QUERY_TOOL } from './llm-tools.ts';
+import { describeMongoOperations } from '../safety/mongo-query.ts';
 import type { SchemaContext } from './select-schema-context.ts';
 
 /** One earlier turn of the thread, oldest first (the engine's SessionTurn fits this shape). */
@@ -66,7 +67,7 @@ function mongoRules(input: PromptInput): string {
     `Answer only by calling exactly one tool: ${RUN_QUERY_TOOL} with the query, or ${CLARIFY_TOOL} when you must ask. Never answer in plain text.`,
     '',
     'Rules for the query:',
-    '- Give the collection and either an aggregation pipeline or a find (filter, projection, sort, limit).',
+    `- Give the collection and the operation with its fields (${describeMongoOperations()}), or the same read as a database command in \`command\`.`,
     '- Read-only: never $out or $merge, no server-side JavaScript ($where, $function, $accumulator).',
     '- Prefer simple stages ($match, $group, $sort, $project, $addFields, $unwind, $count, $limit); avoid $lookup unless the question cannot be answered without it.',
     `- Listings end with a $limit of ${input.defaultLimit} (or limit: ${input.defaultLimit} in a find) unless the user asks otherwise.`,

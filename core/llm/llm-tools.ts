@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  describeMongoQueryShapes,
+  describeMongoShapeIssue,
+  formatMongoQuery,
+  mongoToolQueryFields,
+  readMongoToolQuery,
+} from '../safety/mongo-query.ts';
 import type { LlmTool } from './llm-client.ts';
 
 /**
@@ -44,20 +51,15 @@ const sqlInput = z.object({
   chart: chartSchema.optional(),
 });
 
-const jsonObject = z.record(z.string(), z.unknown());
-const mongoInput = z.object({
-  collection: z.string().min(1).describe('the collection to query'),
-  pipeline: z
-    .array(jsonObject)
-    .optional()
-    .describe('an aggregation pipeline; use this OR filter/projection/sort/limit'),
-  filter: jsonObject.optional().describe('a find filter'),
-  projection: jsonObject.optional(),
-  sort: jsonObject.optional(),
-  limit: z.number().int().min(1).max(1_000_000).optional(),
-  ...common,
-  chart: chartSchema.optional(),
-});
+// The query fields come from the MongoDB dialect's own shape definition (core/safety/mongo-query.ts).
+// Strict, so a stray key (a command name at the top level, a write option) is named back to the model.
+const mongoInput = z
+  .object({
+    ...mongoToolQueryFields,
+    ...common,
+    chart: chartSchema.optional(),
+  })
+  .strict();
 
 const clarifyInput = z.object({
   question: z.string().min(1).max(500).describe('one question that resolves the ambiguity'),
@@ -77,10 +79,58 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   return rest;
 }
 
+/** A run_query call read into the query text the dialect receives, or what is wrong with it for the model. */
+export type RunQueryReading =
+  | {
+      ok: true;
+      query: string;
+      explanation: string;
+      title?: string;
+      chart?: ChartSuggestion;
+    }
+  | { ok: false; problem: string };
+
 export interface ToolSet {
   tools: LlmTool[];
-  runQuery: z.ZodType<SqlToolInput> | z.ZodType<MongoToolInput>;
+  /** Validates a run_query input and turns it into the dialect's query text (SQL, or canonical MongoDB JSON). */
+  readRunQuery(input: unknown): RunQueryReading;
   clarify: z.ZodType<ClarifyToolInput>;
+}
+
+function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
+}
+
+function readSql(schema: z.ZodType<Omit<SqlToolInput, 'chart'> & { chart?: ChartSuggestion }>) {
+  return (input: unknown): RunQueryReading => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) return { ok: false, problem: `Invalid input: ${issuesText(parsed.error.issues)}` };
+    const { sql, explanation, title, chart } = parsed.data;
+    return {
+      ok: true,
+      query: sql.trim(),
+      explanation,
+      ...(title ? { title } : {}),
+      ...(chart ? { chart } : {}),
+    };
+  };
+}
+
+function readMongo(schema: z.ZodType<Omit<MongoToolInput, 'chart'> & { chart?: ChartSuggestion }>) {
+  return (input: unknown): RunQueryReading => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(describeMongoShapeIssue).join('; ');
+      return { ok: false, problem: `Invalid input: ${problems}. ${describeMongoQueryShapes()}` };
+    }
+    const { explanation, title, chart, ...query } = parsed.data;
+    try {
+      const text = formatMongoQuery(readMongoToolQuery(query));
+      return { ok: true, query: text, explanation, ...(title ? { title } : {}), ...(chart ? { chart } : {}) };
+    } catch (error) {
+      return { ok: false, problem: (error as Error).message };
+    }
+  };
 }
 
 /** The tool definitions for one dialect's query language; `chart` is left out when charts are not wanted. */
@@ -89,18 +139,16 @@ export function buildTools(
   dialectName: string,
   chartHintAllowed: boolean,
 ): ToolSet {
-  const runQuery: z.ZodType =
-    queryLanguage === 'sql'
-      ? chartHintAllowed
-        ? sqlInput
-        : sqlInput.omit({ chart: true })
-      : chartHintAllowed
-        ? mongoInput
-        : mongoInput.omit({ chart: true });
+  const sql = chartHintAllowed ? sqlInput : sqlInput.omit({ chart: true });
+  const mongo = chartHintAllowed ? mongoInput : mongoInput.omit({ chart: true });
+  const runQuery: z.ZodType = queryLanguage === 'sql' ? sql : mongo;
   const what =
-    queryLanguage === 'sql' ? `one read-only ${dialectName} SQL query` : `one read-only MongoDB query`;
+    queryLanguage === 'sql'
+      ? `one read-only ${dialectName} SQL query`
+      : 'one read-only MongoDB query: a collection and an operation (find, aggregate, count or distinct) with ' +
+        'that operation’s fields, or the same read as a database command in `command`';
   return {
-    runQuery: runQuery as ToolSet['runQuery'],
+    readRunQuery: queryLanguage === 'sql' ? readSql(sql) : readMongo(mongo),
     clarify: clarifyInput,
     tools: [
       {
@@ -120,17 +168,4 @@ export function buildTools(
       },
     ],
   };
-}
-
-/** The JSON text the MongoDB dialect receives: `{collection, pipeline}` or `{collection, filter, projection, sort, limit}`. */
-export function mongoQueryText(input: MongoToolInput): string {
-  const query: Record<string, unknown> = { collection: input.collection };
-  if (input.pipeline) query.pipeline = input.pipeline;
-  else {
-    query.filter = input.filter ?? {};
-    if (input.projection) query.projection = input.projection;
-    if (input.sort) query.sort = input.sort;
-    if (input.limit !== undefined) query.limit = input.limit;
-  }
-  return JSON.stringify(query);
 }

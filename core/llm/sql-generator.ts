@@ -3,15 +3,7 @@ import { LlmError } from '../errors.ts';
 import { buildPrompt, type HistoryTurn, type ReviewedExample } from './build-prompt.ts';
 import { addResponseUsage, emptyUsage, type GenerationUsage } from './generation-usage.ts';
 import type { LlmClient, LlmContentBlock, LlmMessage, LlmToolUseBlock } from './llm-client.ts';
-import {
-  buildTools,
-  CLARIFY_TOOL,
-  mongoQueryText,
-  RUN_QUERY_TOOL,
-  type ChartSuggestion,
-  type MongoToolInput,
-  type SqlToolInput,
-} from './llm-tools.ts';
+import { buildTools, CLARIFY_TOOL, RUN_QUERY_TOOL, type ChartSuggestion } from './llm-tools.ts';
 import { selectSchemaContext, type SchemaContextOptions } from './select-schema-context.ts';
 
 /**
@@ -47,7 +39,7 @@ export type CandidateValidator = (
 
 export interface QueryAnswer {
   kind: 'query';
-  /** SQL text, or for MongoDB the JSON text `{collection, pipeline}` / `{collection, filter, projection, sort, limit}`. */
+  /** SQL text, or for MongoDB the canonical JSON text of the query shape (core/safety/mongo-query.ts). */
   query: string;
   language: 'sql' | 'mongo';
   explanation: string;
@@ -278,18 +270,15 @@ export class SqlGenerator {
       return { kind: 'ok', answer: { kind: 'clarify', question, ...(options?.length ? { options } : {}) } };
     }
 
-    const parsed = toolSet.runQuery.safeParse(use.input);
-    if (!parsed.success) {
-      const why = issuesText(parsed.error.issues);
+    const input = toolSet.readRunQuery(use.input);
+    if (!input.ok) {
       return {
         kind: 'retry',
-        message: `invalid ${RUN_QUERY_TOOL} input (${why})`,
-        feedback: `Invalid input: ${why}`,
+        message: `invalid ${RUN_QUERY_TOOL} input (${clip(input.problem, 300)})`,
+        feedback: `${clip(input.problem, ERROR_FEEDBACK_MAX)}\nFix the input and call ${RUN_QUERY_TOOL} again.`,
       };
     }
-    const input = parsed.data;
-    const query =
-      language === 'sql' ? (input as SqlToolInput).sql.trim() : mongoQueryText(input as MongoToolInput);
+    const query = input.query;
     const error = await validate(query, { language, attempt });
     if (error !== undefined) {
       const text = clip(error, ERROR_FEEDBACK_MAX);
@@ -308,7 +297,7 @@ export class SqlGenerator {
         language,
         explanation: input.explanation,
         ...(input.title ? { title: input.title } : {}),
-        ...('chart' in input && input.chart ? { chart: input.chart } : {}),
+        ...(input.chart ? { chart: input.chart } : {}),
       },
     };
   }

@@ -5,7 +5,13 @@
  * operation or command (inserts, updates, deletes, drops, index builds, runCommand, mapReduce…) are `other`.
  * The whole document is scanned, not just the stages where these operators belong, so nesting cannot hide one.
  */
-import { isPlainObject, mongoQuerySchema, normaliseMongoCommand, readExtendedJson } from './mongo-query.ts';
+import {
+  isPlainObject,
+  MONGO_READ_OPERATIONS,
+  mongoQueryProblems,
+  normaliseMongoCommand,
+  readExtendedJson,
+} from './mongo-query.ts';
 import { Findings } from './findings.ts';
 import type { Verdict } from './verdict.ts';
 import { batchVerdict } from './verdict.ts';
@@ -40,14 +46,11 @@ export function classifyMongoQuery(text: string): Verdict {
   if (!isPlainObject(value)) return unparsed(sql, 'a MongoDB query must be one JSON object');
   const doc = normaliseMongoCommand(value);
   const operation = typeof doc.operation === 'string' ? doc.operation : (Object.keys(doc)[0] ?? 'unknown');
-  const parsed = mongoQuerySchema.safeParse(doc);
-  const f = parsed.success
-    ? new Findings('read', `${operation} reads documents; no writing stage or server-side JavaScript found`)
-    : notARead(
-        doc,
-        operation,
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`),
-      );
+  const problems = mongoQueryProblems(doc);
+  const f =
+    problems.length === 0
+      ? new Findings('read', `${operation} reads documents; no writing stage or server-side JavaScript found`)
+      : notARead(doc, operation, problems);
   scan(doc, f);
   return single(sql, operation, f);
 }
@@ -55,11 +58,11 @@ export function classifyMongoQuery(text: string): Verdict {
 function notARead(doc: Record<string, unknown>, operation: string, issues: string[]): Findings {
   if (
     typeof doc.operation === 'string' &&
-    !(['find', 'aggregate', 'count', 'distinct'] as string[]).includes(operation)
+    !(MONGO_READ_OPERATIONS as readonly string[]).includes(operation)
   ) {
     return new Findings(
       'other',
-      `${operation} is not one of the read operations (find, aggregate, count, distinct)`,
+      `${operation} is not one of the read operations (${MONGO_READ_OPERATIONS.join(', ')})`,
     );
   }
   if (!('operation' in doc) && !('collection' in doc)) {

@@ -6,6 +6,7 @@ import {
   type GenerationRequest,
 } from '../../core/llm/sql-generator.ts';
 import { LlmError } from '../../core/errors.ts';
+import { parseMongoQuery } from '../../core/safety/mongo-query.ts';
 import {
   clarifyReply,
   FakeAnthropicServer,
@@ -341,10 +342,9 @@ describe('SqlGenerator against the real SDK and a fake Messages API', () => {
     ]);
   });
 
-  test('MongoDB: the tool asks for a collection and pipeline, and the answer is JSON text', async () => {
-    fake.enqueue(
-      mongoToolUseReply({ collection: 'orders', pipeline: [{ $group: { _id: '$status', n: { $sum: 1 } } }] }),
-    );
+  test('MongoDB: the tool asks for the query shape, and the answer is its canonical JSON text', async () => {
+    const pipeline = [{ $group: { _id: '$status', n: { $sum: 1 } } }];
+    fake.enqueue(mongoToolUseReply({ collection: 'orders', operation: 'aggregate', pipeline }));
     const validate = validator();
     const answer = await generator().generate(
       request({
@@ -355,18 +355,48 @@ describe('SqlGenerator against the real SDK and a fake Messages API', () => {
       }),
       validate,
     );
-    expect(answer).toMatchObject({ kind: 'query', language: 'mongo' });
+    expect(answer).toMatchObject({ kind: 'query', language: 'mongo', attempts: 1 });
     const query = answer.kind === 'query' ? answer.query : '';
-    expect(JSON.parse(query)).toEqual({
-      collection: 'orders',
-      pipeline: [{ $group: { _id: '$status', n: { $sum: 1 } } }],
-    });
+    expect(JSON.parse(query)).toEqual({ collection: 'orders', operation: 'aggregate', pipeline });
+    expect(parseMongoQuery(query)).toEqual({ collection: 'orders', operation: 'aggregate', pipeline });
     expect(validate.seen).toEqual([query]);
-    const schema = fake.requests[0]!.body.tools![0]!.input_schema as { properties: Record<string, unknown> };
+    const schema = fake.requests[0]!.body.tools![0]!.input_schema as {
+      properties: Record<string, { enum?: string[] }>;
+    };
     expect(Object.keys(schema.properties)).toEqual(
-      expect.arrayContaining(['collection', 'pipeline', 'filter']),
+      expect.arrayContaining(['collection', 'operation', 'pipeline', 'filter', 'field', 'command']),
     );
+    expect(schema.properties.operation!.enum).toEqual(['find', 'aggregate', 'count', 'distinct']);
     expect(systemBlocks(fake.requests[0]!.body)[0]!.text).toContain('never $out or $merge');
+  });
+
+  test('MongoDB: a shape error goes back to the model naming the field and the accepted shapes', async () => {
+    fake.enqueue(
+      mongoToolUseReply({ collection: 'orders', pipeline: [{ $match: { status: 'paid' } }] }),
+      mongoToolUseReply({ collection: 'orders', operation: 'count', filter: {}, sort: { total: -1 } }),
+      mongoToolUseReply({ command: { count: 'orders', query: { status: 'paid' } } }),
+    );
+    const validate = validator();
+    const answer = await generator().generate(
+      request({ dialectName: 'MongoDB 7', queryLanguage: 'mongo', question: 'how many paid orders' }),
+      validate,
+    );
+    expect(answer).toMatchObject({ kind: 'query', attempts: 3 });
+    expect(answer.kind === 'query' && parseMongoQuery(answer.query)).toEqual({
+      collection: 'orders',
+      operation: 'count',
+      filter: { status: 'paid' },
+    });
+    // Only the third candidate was a valid shape, so only it reached the caller's check.
+    expect(validate.seen).toHaveLength(1);
+    const feedback = (n: number): string => {
+      const last = fake.requests[n]!.body.messages.at(-1)!.content as Record<string, unknown>[];
+      return String(last[0]!.content);
+    };
+    expect(feedback(1)).toMatch(/operation must be one of find, aggregate, count, distinct/);
+    expect(feedback(1)).toContain('"operation": "aggregate", "pipeline"');
+    expect(feedback(2)).toMatch(/count takes no sort \(it takes filter, limit, skip\)/);
+    expect(feedback(2)).toContain('or a read command');
   });
 
   test('without chart hints the run_query schema has no chart property', async () => {

@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import { classifyMongoQuery } from '../../core/safety/classify-mongo-query.ts';
-import { parseMongoQuery } from '../../core/safety/mongo-query.ts';
+import { formatMongoQuery, parseMongoQuery, readMongoToolQuery } from '../../core/safety/mongo-query.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { StatementClass } from '../../core/safety/verdict.ts';
 
@@ -131,5 +131,59 @@ describe('MongoDB query classification', () => {
     );
     expect(() => parseMongoQuery('not json')).toThrow(/Extended JSON/);
     expect(() => parseMongoQuery('[1]')).toThrow(/JSON object/);
+  });
+
+  test('the canonical text parses back to the same query, and classifies as the query does', () => {
+    const queries = [
+      '{"find":"orders","filter":{"at":{"$gte":{"$date":"2024-01-01T00:00:00Z"}}},"sort":{"at":-1},"limit":5}',
+      '{"aggregate":"orders","pipeline":[{"$match":{"_id":{"$oid":"5f1d7f1f1f1f1f1f1f1f1f1f"}}},{"$count":"n"}],"cursor":{}}',
+      '{"count":"orders","query":{"total":{"$numberDecimal":"9.99"}}}',
+      '{"collection":"o","operation":"distinct","field":"c"}',
+      '{"collection":"o","operation":"aggregate","pipeline":[]}',
+    ];
+    for (const text of queries) {
+      const query = parseMongoQuery(text);
+      const canonical = formatMongoQuery(query);
+      expect(parseMongoQuery(canonical)).toEqual(query);
+      expect(formatMongoQuery(parseMongoQuery(canonical))).toBe(canonical);
+      expect(classifyMongoQuery(canonical).verdict).toBe('read');
+    }
+    expect(formatMongoQuery(parseMongoQuery(queries[1]!))).toBe(
+      [
+        '{',
+        '  "collection": "orders",',
+        '  "operation": "aggregate",',
+        '  "pipeline": [',
+        '    {"$match":{"_id":{"$oid":"5f1d7f1f1f1f1f1f1f1f1f1f"}}},',
+        '    {"$count":"n"}',
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
+  });
+
+  test('a tool input is the shape or a command, never both, and errors name the field and the shapes', () => {
+    expect(readMongoToolQuery({ command: { distinct: 'o', key: 'k' } })).toEqual({
+      collection: 'o',
+      operation: 'distinct',
+      field: 'k',
+    });
+    expect(
+      readMongoToolQuery({
+        collection: 'o',
+        operation: 'find',
+        filter: { at: { $date: '2024-01-01T00:00:00Z' } },
+      }),
+    ).toEqual({ collection: 'o', operation: 'find', filter: { at: new Date('2024-01-01T00:00:00Z') } });
+    expect(() => readMongoToolQuery({ collection: 'o', command: { find: 'o' } })).toThrow(
+      /either command or collection and operation, not both/,
+    );
+    expect(() => readMongoToolQuery({ command: { insert: 'o', documents: [] } })).toThrow(
+      /command must be a read command/,
+    );
+    expect(() => readMongoToolQuery({ collection: 'o', operation: 'find', pipeline: [] })).toThrow(
+      /find takes no pipeline \(it takes filter, projection, sort, limit, skip\).*Accepted shapes/,
+    );
+    expect(() => readMongoToolQuery({ operation: 'count' })).toThrow(/collection is missing/);
   });
 });
