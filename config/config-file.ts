@@ -7,6 +7,46 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, { error: 'expected letters, digits, "_" or "-" (at most 63)' });
 
+/** How a masked column is shown: dropped, replaced by `•••`, or replaced by a short keyed hash (joins and counts still read). */
+export const MASK_MODES = ['hide', 'redact', 'hash'] as const;
+export type MaskMode = (typeof MASK_MODES)[number];
+
+/** Who sees a connection's results: the channel, only the asker, or the asker when the channel is public or shared. */
+export const VISIBILITIES = ['channel', 'requester', 'auto'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+const MASK_PATTERN = /^[^.\s]+(\.[^.\s]+)+$/;
+const maskPattern = z.string().regex(MASK_PATTERN, {
+  error: 'expected "table.column" (or "schema.table.column"; "*" matches any part of a name)',
+});
+
+/** `customers.email` or `{column: customers.email, mode: hide}`; both become `{column, mode}` (mode default redact). */
+const maskedColumnSchema = z.union(
+  [
+    maskPattern.transform((column) => ({ column, mode: 'redact' as MaskMode })),
+    z
+      .object({
+        column: maskPattern,
+        mode: z
+          .enum(MASK_MODES, {
+            error: (issue) => `expected ${MASK_MODES.join(' | ')}, got ${JSON.stringify(issue.input)}`,
+          })
+          .default('redact'),
+      })
+      .strict(),
+  ],
+  { error: 'expected "table.column" or {column: "table.column", mode: hide | redact | hash}' },
+);
+
+/** Ids per platform (user ids, Slack user-group ids, Discord role ids), as `approvers:` lists them. */
+const accessSchema = z
+  .object({
+    slack: z.array(z.string().min(1)).default([]),
+    discord: z.array(z.string().min(1)).default([]),
+    shell: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 const connectionSchema = z
   .object({
     name,
@@ -20,9 +60,17 @@ const connectionSchema = z
     channels: z.array(z.string().min(1)).default(['*']),
     default: z.boolean().default(false),
     description: z.string().optional(),
-    maskedColumns: z
-      .array(z.string().regex(/^[^.]+\.[^.]+$/, { error: 'expected "table.column"' }))
-      .default([]),
+    maskedColumns: z.array(maskedColumnSchema).default([]),
+    /** Who may ask (reads), on top of the channel binding; absent = everyone in the bound channels. */
+    access: accessSchema.optional(),
+    /** Where results go; absent = `channel`. */
+    visibility: z
+      .enum(VISIBILITIES, {
+        error: (issue) => `expected ${VISIBILITIES.join(' | ')}, got ${JSON.stringify(issue.input)}`,
+      })
+      .optional(),
+    /** Holds data that must not reach public or shared channels (with `visibility: auto`, and for schedules). */
+    sensitive: z.boolean().optional(),
   })
   .strict();
 
@@ -94,4 +142,6 @@ export const configFileSchema = z
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 export type ConnectionConfig = ConfigFile['connections'][number];
+export type MaskedColumnConfig = ConnectionConfig['maskedColumns'][number];
+export type AccessConfig = NonNullable<ConnectionConfig['access']>;
 export type Limits = ConfigFile['limits'];

@@ -46,7 +46,7 @@ export interface DatabaseConnectionFields extends StatusFields<ConnectionStatus>
   /** Channel ids allowed to query it; `*` = all. */
   channels: string[];
   isDefault: boolean;
-  /** `table.column` values masked in results. */
+  /** `table.column` patterns (`schema.table.column`, `*` wildcards) masked in results. */
   maskedColumns: string[];
   lastConnectedAt: Date | null;
   /** Last connection failure, already redacted (never a connection string). */
@@ -82,7 +82,7 @@ export const databaseConnectionSchema = new Schema<DatabaseConnectionFields>(
     channels: { type: [String], default: ['*'] },
     isDefault: { type: Boolean, default: false },
     maskedColumns: {
-      type: [{ type: String, match: [/^[^.]+\.[^.]+$/, 'expected "table.column"'] }],
+      type: [{ type: String, match: [/^[^.\s]+(\.[^.\s]+)+$/, 'expected "table.column"'] }],
       default: [],
     },
     ...statusPaths(connectionStatus),

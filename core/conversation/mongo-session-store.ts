@@ -76,7 +76,7 @@ export class MongoSessionStore implements SessionStore {
             description: config.description ?? null,
             channels: config.channels,
             isDefault: config.default,
-            maskedColumns: config.maskedColumns,
+            maskedColumns: config.maskedColumns.map((m) => m.column),
             source: 'config',
           },
           $setOnInsert: {

@@ -24,6 +24,8 @@ export interface ColumnInfo {
   defaultValue?: string | null;
   isPrimaryKey: boolean;
   comment?: string | null;
+  /** Set on the copy the model sees when threadql.yml masks this column (never by introspection). */
+  masked?: boolean;
 }
 
 export interface ForeignKeyInfo {

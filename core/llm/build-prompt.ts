@@ -77,6 +77,11 @@ function mongoRules(input: PromptInput): string {
   ].join('\n');
 }
 
+/** True when some column in the context is masked by policy. */
+function hasMasked(ctx: SchemaContext): boolean {
+  return ctx.tables.some((t) => t.columns.some((c) => c.masked));
+}
+
 function commonRules(input: PromptInput): string {
   const lines = [
     '',
@@ -87,6 +92,11 @@ function commonRules(input: PromptInput): string {
     `- When a ${RUN_QUERY_TOOL} result reports an error, read it, fix the query and call ${RUN_QUERY_TOOL} again.`,
     '- The explanation is one short plain sentence for the person who asked (no SQL in it).',
   ];
+  if (hasMasked(input.schemaContext)) {
+    lines.push(
+      '- Columns marked MASKED are masked by policy: their values are never shown to anyone (nor to you). Filter, join, group and count on them freely, but do not select them for display unless the user asks for that column; never try to reveal them through other expressions.',
+    );
+  }
   if (input.chartHintAllowed) {
     lines.push(
       '- Suggest a chart that suits the result: line for time × measure, bar for category × measure, big_number for a single value, table when nothing fits. x, y and series name result columns by their aliases.',
@@ -110,7 +120,7 @@ function schemaBlock(input: PromptInput): string {
     : `the ${ctx.tables.length} ${kind} most relevant to the question, of ${ctx.totalTables}; ${ctx.omittedTables} more exist but are not shown`;
   return [
     `Database schema${where} (${input.dialect.displayName}): ${scope}.`,
-    'Format: name(column type [PK] [FK→table.column] ["comment"], …) [~row estimate] [-- comment]',
+    'Format: name(column type [PK] [FK→table.column] [MASKED] ["comment"], …) [~row estimate] [-- comment]',
     '<schema>',
     ctx.text,
     '</schema>',

@@ -49,6 +49,7 @@ export function renderTableLine(table: TableInfo, qualified: boolean): string {
     if (pk.has(c.name)) text += ' PK';
     const fk = fkByColumn.get(c.name);
     if (fk) text += ` FK→${fk}`;
+    if (c.masked) text += ' MASKED';
     if (c.comment) text += ` "${clip(c.comment, 60)}"`;
     return text;
   });
