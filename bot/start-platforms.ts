@@ -77,8 +77,15 @@ export async function startPlatforms(
         ...slackEnv,
         isActiveThread,
         helpText: () => threadql.engine.helpText('slack'),
-        // User-group ids (S…) in approvers.slack become UserRef.roles, which the engine's approver check reads.
-        userGroups: config.file.approvers.slack,
+        // User-group ids (S…) in approvers.slack, admins.slack and connections' access.slack become UserRef.roles,
+        // which the approver, admin and access checks read.
+        userGroups: [
+          ...new Set([
+            ...config.file.approvers.slack,
+            ...config.file.admins.slack,
+            ...config.file.connections.flatMap((c) => c.access?.slack ?? []),
+          ]),
+        ],
         assistant: { suggestedPrompts: await schemaPrompts(threadql, log), promptsTitle: 'Ask your data' },
         // Shared by every replica: a retried event is answered once whichever replica receives it.
         once: redisOnce(threadql.redis),

@@ -230,6 +230,40 @@ export class DiscordPlatform implements ChatPlatform {
     }
   }
 
+  /**
+   * A whole reply only `user` sees: an ephemeral answer (files included) to their own interaction in `thread`
+   * within the last 15 minutes; otherwise, or when Discord refuses that, a direct message naming the thread.
+   */
+  async postPrivate(thread: ThreadRef, user: UserRef, reply: Reply): Promise<void> {
+    const { body, files } = replyToDiscord(reply, this.#replyOptions());
+    const trigger = this.#triggers.get(this.#triggerKey(thread, user));
+    if (trigger && !trigger.expired) {
+      try {
+        await trigger.ephemeralMessage(body, files);
+        return;
+      } catch (error) {
+        this.#log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'ephemeral reply refused; sending it by direct message',
+        );
+      }
+    }
+    try {
+      const dm = await this.client.users.createDM(user.user);
+      if (thread.workspace !== '@me') {
+        await this.client.rest.post(Routes.channelMessages(dm.id), {
+          body: {
+            content: `From your question in <#${thread.thread}> (only you see this):`,
+            allowed_mentions: { parse: [] },
+          },
+        });
+      }
+      await this.client.rest.post(Routes.channelMessages(dm.id), { body, files });
+    } catch (error) {
+      throw toPlatformError(error, 'send a private message');
+    }
+  }
+
   /** Opens a modal; `trigger` is the ButtonClick's trigger, and this must be its first answer. */
   async openModal(trigger: unknown, modal: ModalSpec): Promise<void> {
     if (!(trigger instanceof DiscordTrigger)) {

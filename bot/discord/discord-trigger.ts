@@ -15,6 +15,7 @@ import type {
   ModalSubmitInteraction,
 } from 'discord.js';
 import { PlatformError } from '../../core/errors.ts';
+import type { DiscordFile, DiscordMessageBody } from './reply-to-discord.ts';
 import { toPlatformError } from './to-platform-error.ts';
 
 export type TriggerInteraction = ButtonInteraction | ChatInputCommandInteraction | ModalSubmitInteraction;
@@ -85,6 +86,36 @@ export class DiscordTrigger {
         await i.showModal(modal);
       } catch (error) {
         throw toPlatformError(error, 'open the modal');
+      }
+    });
+  }
+
+  /**
+   * Sends a whole message (embeds, components, files) only the interacting user sees: the first answer if none
+   * was given, else a follow-up; `body` is the REST body replyToDiscord built.
+   */
+  ephemeralMessage(body: DiscordMessageBody, files: DiscordFile[]): Promise<void> {
+    return this.#serial(async () => {
+      if (this.expired)
+        throw new PlatformError('platform_failed', 'This Discord interaction expired (15 minutes).');
+      const i = this.interaction;
+      const payload = {
+        ...(body.content ? { content: body.content } : {}),
+        embeds: body.embeds,
+        components: body.components as never,
+        files: files.map((f, n) => ({
+          attachment: f.data,
+          name: f.name,
+          ...(body.attachments[n]?.description ? { description: body.attachments[n]!.description! } : {}),
+        })),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      } as const;
+      try {
+        if (this.answered) await i.followUp(payload);
+        else await i.reply(payload);
+      } catch (error) {
+        throw toPlatformError(error, 'send a private message');
       }
     });
   }

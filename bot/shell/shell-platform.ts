@@ -114,6 +114,12 @@ export class ShellPlatform implements ChatPlatform {
     this.write(`threadql (only you)> ${text}`);
   }
 
+  /** A reply only the local user sees: printed like any other, marked as private. */
+  async postPrivate(_thread: ThreadRef, _user: UserRef, reply: Reply): Promise<void> {
+    const message = { thread: this.thread, messageId: `m${++this.counter}` };
+    await this.print(message, reply, false, 'threadql (only you)> ');
+  }
+
   async openModal(_trigger: unknown, modal: ModalSpec): Promise<void> {
     const field = modal.fields[0];
     this.write(`── ${modal.title} ──`);
@@ -174,7 +180,12 @@ export class ShellPlatform implements ChatPlatform {
     });
   }
 
-  private async print(message: PostedMessage, reply: Reply, updated: boolean): Promise<void> {
+  private async print(
+    message: PostedMessage,
+    reply: Reply,
+    updated: boolean,
+    prefix?: string,
+  ): Promise<void> {
     const width = this.capabilities.codeBlockWidth;
     const out: string[] = [];
     const buttons: Button[] = [];
@@ -208,9 +219,9 @@ export class ShellPlatform implements ChatPlatform {
           break;
       }
     }
-    const label = updated
-      ? `threadql (${message.messageId}, updated)> `
-      : `threadql (${message.messageId})> `;
+    const label =
+      prefix ??
+      (updated ? `threadql (${message.messageId}, updated)> ` : `threadql (${message.messageId})> `);
     this.write(label + out.join('\n'));
     if (buttons.length) {
       this.choices = buttons.map((button) => ({ button, message }));

@@ -297,6 +297,61 @@ export class SlackPlatform implements ChatPlatform {
     );
   }
 
+  /**
+   * A whole reply only `user` sees: an ephemeral message in the thread (tables as text: ephemeral messages take
+   * no files), and the files (CSV, chart) in a direct message, since ephemeral messages are gone after a reload.
+   * When Slack refuses the ephemeral message (the user is not in the channel), all of it goes by direct message.
+   */
+  async postPrivate(thread: ThreadRef, user: UserRef, reply: Reply): Promise<void> {
+    const message = replyToBlocks(reply, { ...this.blockOptions(thread), tableBlocks: false });
+    let dmAll = false;
+    try {
+      await this.call('chat.postEphemeral', () =>
+        this.app.client.chat.postEphemeral({
+          channel: thread.channel,
+          user: user.user,
+          thread_ts: thread.thread,
+          text: message.text,
+          blocks: message.blocks,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof PlatformError)) throw error;
+      this.logger.warn(`threadql: ephemeral reply refused (${error.message}); sending it by direct message`);
+      dmAll = true;
+    }
+    if (!dmAll && message.files.length === 0) return;
+    const dm = await this.openDirect(user);
+    const where = `<#${thread.channel}>`;
+    if (dmAll) {
+      const note = `From your question in ${where} (only you see this):`;
+      await this.call('chat.postMessage', () =>
+        this.app.client.chat.postMessage({
+          channel: dm,
+          text: `${note} ${message.text}`,
+          blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: note }] }, ...message.blocks],
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+    }
+    await this.uploadFiles(
+      { ...thread, channel: dm, thread: '' },
+      message.files,
+      `Files of your result in ${where} (only you see them).`,
+    );
+  }
+
+  /** The id of the bot's direct-message channel with `user` (conversations.open; needs im:write). */
+  private async openDirect(user: UserRef): Promise<string> {
+    const opened = await this.call('conversations.open', () =>
+      this.app.client.conversations.open({ users: user.user }),
+    );
+    const id = opened.channel?.id;
+    if (!id) throw new PlatformError('platform_failed', 'Slack did not open a direct message channel.');
+    return id;
+  }
+
   async openModal(trigger: unknown, modal: ModalSpec): Promise<void> {
     const t = trigger as Partial<SlackModalTrigger> | undefined;
     if (!t || typeof t.triggerId !== 'string' || !t.thread) {
@@ -474,7 +529,7 @@ export class SlackPlatform implements ChatPlatform {
     await this.call('files.uploadV2', () =>
       this.app.client.filesUploadV2({
         channel_id: thread.channel,
-        thread_ts: thread.thread,
+        ...(thread.thread ? { thread_ts: thread.thread } : {}),
         ...(comment ? { initial_comment: comment } : {}),
         file_uploads: uploads,
       }),

@@ -287,6 +287,12 @@ export class FakeSlackApi {
         if (!members) return { ok: false, error: 'no_such_subteam' };
         return { ok: true, users: members };
       }
+      case 'conversations.open': {
+        // The bot's DM with one user: a stable D… id per user, as Slack returns the same IM each time.
+        const users = String(args.users ?? '');
+        if (!users || users.includes(',')) return { ok: false, error: 'not_enough_users' };
+        return { ok: true, channel: { id: `D${users.replace(/^U/, '')}`, is_im: true, user: users } };
+      }
       case 'conversations.replies':
         return { ok: true, messages: [], has_more: false };
       case 'assistant.threads.setStatus':
