@@ -4,6 +4,8 @@
  * (resolve-lineage.ts) does the scoping, `*` expansion, CTEs, subqueries and set operations for all of them.
  */
 
+import type { SourceColumn } from './masking-policy.ts';
+
 /** An expression, reduced to where its values come from. */
 export type LineageExpr =
   /** A column reference: `[column]`, `[qualifier, column]`, `[schema, table, column]`. Its values flow out. */
@@ -62,6 +64,29 @@ export type LineageQuery =
   | { kind: 'set'; ctes: LineageCte[]; recursive?: boolean; branches: LineageQuery[]; conceal: LineageExpr[] }
   | { kind: 'values'; rows: LineageExpr[][] }
   | { kind: 'opaque'; reason: string };
+
+/** One result column and where its values come from. */
+export interface TracedColumn {
+  /** The name the engine gives it when knowable (alias, column name); undefined for unnamed expressions. */
+  name?: string;
+  sources: SourceColumn[];
+  /** False when some part of it could not be followed (unknown table, table function, untranslated construct). */
+  traced: boolean;
+}
+
+export interface QueryLineage {
+  columns: TracedColumn[];
+  /** The count and order of `columns` match the result (no `*` over the unknown, no USING merge under `*`). */
+  exact: boolean;
+  /** Every source column the statement reads, shown or not. */
+  referenced: SourceColumn[];
+  /** Column names read that no table in scope explained (matched against masked names conservatively). */
+  unresolvedNames: string[];
+  /** Tables (and views) read, as the snapshot names them; unknown ones by the name written. */
+  tables: { schema?: string; name: string; known: boolean }[];
+  /** MongoDB: result fields not in `columns` are this collection's own, unchanged. */
+  passthrough?: string;
+}
 
 /** Functions whose result is a count of rows or values, never a value itself. */
 export const COUNTING_FUNCTIONS = new Set(['count', 'count_big', 'approx_count_distinct']);

@@ -4,32 +4,12 @@
  * from the schema snapshot, CTEs (recursive ones to a fixed point) and set operations by position. What cannot be
  * followed is marked untraced rather than guessed, so the masking plan can treat it conservatively.
  */
-import type { SchemaSnapshot, TableInfo } from '../db/database-dialect.ts';
-import type { LineageCte, LineageExpr, LineageQuery, LineageSource } from './lineage-ir.ts';
+import type { SchemaSnapshot } from '../db/database-dialect.ts';
+import { Catalog } from './lineage-catalog.ts';
+import type { LineageCte, LineageExpr, LineageQuery, LineageSource, QueryLineage } from './lineage-ir.ts';
 import { bareTableName, sourceLabel, sourceOf, type SourceColumn } from './masking-policy.ts';
 
-/** One result column and where its values come from. */
-export interface TracedColumn {
-  /** The name the engine gives it when knowable (alias, column name); undefined for unnamed expressions. */
-  name?: string;
-  sources: SourceColumn[];
-  /** False when some part of it could not be followed (unknown table, table function, untranslated construct). */
-  traced: boolean;
-}
-
-export interface QueryLineage {
-  columns: TracedColumn[];
-  /** The count and order of `columns` match the result (no `*` over the unknown, no USING merge under `*`). */
-  exact: boolean;
-  /** Every source column the statement reads, shown or not. */
-  referenced: SourceColumn[];
-  /** Column names read that no table in scope explained (matched against masked names conservatively). */
-  unresolvedNames: string[];
-  /** Tables (and views) read, as the snapshot names them; unknown ones by the name written. */
-  tables: { schema?: string; name: string; known: boolean }[];
-  /** MongoDB: result fields not in `columns` are this collection's own, unchanged. */
-  passthrough?: string;
-}
+export type { QueryLineage, TracedColumn } from './lineage-ir.ts';
 
 interface Column {
   name?: string;
@@ -88,30 +68,6 @@ function merge(columns: Column[], name?: string): Column {
     sources: uniqueSources(columns.flatMap((c) => c.sources)),
     traced: columns.every((c) => c.traced),
   };
-}
-
-/** Resolves table names against a schema snapshot, case-insensitively. */
-class Catalog {
-  readonly #byName = new Map<string, TableInfo[]>();
-
-  constructor(snapshot: Pick<SchemaSnapshot, 'tables'>) {
-    for (const table of snapshot.tables) {
-      const key = lower(bareTableName(table));
-      const list = this.#byName.get(key) ?? [];
-      list.push(table);
-      this.#byName.set(key, list);
-    }
-  }
-
-  find(path: string[]): TableInfo[] {
-    const name = path[path.length - 1] ?? '';
-    const candidates = this.#byName.get(lower(name)) ?? [];
-    if (path.length < 2) return candidates;
-    const schema = path[path.length - 2]!;
-    const exact = candidates.filter((t) => t.schema !== undefined && same(t.schema, schema));
-    // SQLite's `main.t` and MongoDB have no schema in the snapshot: the name alone decides.
-    return exact.length ? exact : candidates.filter((t) => t.schema === undefined);
-  }
 }
 
 class Resolver {
