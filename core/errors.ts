@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'query_timeout'
   | 'read_only_violation'
   | 'needs_approval'
+  | 'write_drift'
   | 'sql_unparseable'
   | 'confirmation_invalid'
   | 'llm_not_configured'
@@ -128,6 +129,19 @@ export class NeedsApprovalError extends ThreadqlError {
       ...options,
     });
     this.verdict = verdict;
+  }
+}
+
+/**
+ * An approved write would change more rows than its dry run measured (beyond the tolerance), so it was rolled
+ * back (or, where the engine has no transactions, not run) instead of silently over-reaching.
+ */
+export class DriftError extends ThreadqlError {
+  constructor(message: string, options: ThreadqlErrorOptions = {}) {
+    super('write_drift', message, {
+      hint: 'The data changed since the dry run; nothing was changed. Ask for a new approval to run it on the current data.',
+      ...options,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DatabaseType } from '../../config/config-file.ts';
-import type { Verdict } from '../safety/verdict.ts';
+import type { StatementClass, Verdict } from '../safety/verdict.ts';
 
 /** What an engine can do, as data: callers branch on these flags, never on the engine's name. */
 export interface DialectCapabilities {
@@ -123,11 +123,58 @@ export interface IntrospectOptions {
   schemas?: string[];
 }
 
-export interface DryRunResult {
-  /** False when the engine cannot undo this statement (e.g. DDL on MySQL); then nothing was run. */
-  performed: boolean;
+/** One statement of a write batch as the dry run measured it. */
+export interface StatementImpact {
+  /** The statement's text, as the dialect's parser split the batch (a MongoDB operation as Extended JSON). */
+  sql: string;
+  verdict: StatementClass;
+  /** The statement's kind, e.g. UPDATE, CREATE INDEX, deleteMany. */
+  type: string;
+  /** Rows it changed inside the rolled-back transaction (MongoDB: documents matched, or to insert). */
   affectedRows?: number;
+  /** EXPLAIN's estimate of the rows it touches, where the engine gives one cheaply (writes only). */
+  estimatedRows?: number;
+  /** Why it was not measured; then nothing of it ran. */
+  notMeasured?: string;
+}
+
+/** What a write batch would do, measured in a transaction that is always rolled back (never guessed). */
+export interface DryRunResult {
+  /** True when every statement was measured. */
+  performed: boolean;
+  statements: StatementImpact[];
+  /** Sum of the measured statements' rows. */
+  affectedRows?: number;
+  /** Why some statements were not measured, in words for the card. */
   reason?: string;
+  /** How it was measured when not by a rolled-back transaction (MongoDB counts), in words for the card. */
+  note?: string;
+  /** Set when the batch cannot be executed at all as written (e.g. it holds COMMIT); then it cannot be approved. */
+  unrunnable?: string;
+  durationMs: number;
+}
+
+export interface WriteOptions {
+  timeoutMs: number;
+  /** Aborting cancels the running statement; the transaction is rolled back. */
+  signal?: AbortSignal;
+  /**
+   * The drift guard: the dry run's count per statement (undefined where it measured none). A statement that
+   * changes more than `expected × (1 + driftTolerance)` rows makes the whole batch roll back with a DriftError.
+   */
+  expected?: readonly (number | undefined)[];
+  /** Allowed excess over `expected` as a fraction: 0.1 = 10% more, 0 = not one row more. Default 0. */
+  driftTolerance?: number;
+}
+
+/** What an executed write did. */
+export interface WriteResult {
+  statements: { sql: string; type: string; affectedRows: number }[];
+  affectedRows: number;
+  /** True when the batch ran in one transaction, so a failure or a drift abort left nothing behind. */
+  atomic: boolean;
+  /** Why it was not atomic, or which statements the drift guard could not cover, in words for the thread. */
+  note?: string;
   durationMs: number;
 }
 
@@ -146,10 +193,17 @@ export interface DatabaseDriver {
   executeRead(query: string, options: ExecuteOptions): Promise<QueryResult>;
   /** Streams a read in batches inside the same read-only scope; for exports of any size. */
   streamRead(query: string, options: ExecuteOptions): Promise<ReadStream>;
-  /** Runs a write in a transaction that is always rolled back, reporting affected rows. */
-  dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult>;
-  /** Runs an approved write or DDL in a transaction (where the engine allows) and commits it. */
-  executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult>;
+  /**
+   * Measures a write batch statement by statement in a transaction that is always rolled back; what the engine
+   * cannot undo (MySQL DDL, statements that commit implicitly or act outside a transaction) is not run, and the
+   * result says so.
+   */
+  dryRun(statement: string, options: Pick<WriteOptions, 'timeoutMs' | 'signal'>): Promise<DryRunResult>;
+  /**
+   * Runs an approved batch in one transaction (where the engine allows) and commits it; with `expected`, rolls
+   * back and throws a DriftError when a statement changes more rows than the dry run allows.
+   */
+  executeWrite(statement: string, options: WriteOptions): Promise<WriteResult>;
   explain(query: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<ExplainResult | undefined>;
   close(): Promise<void>;
 }

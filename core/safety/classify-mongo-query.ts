@@ -2,7 +2,8 @@
  * MongoDB classification (DESIGN §4): only find, aggregate, count and distinct are reads, and an aggregate is a
  * read only when no stage anywhere, sub-pipelines of $lookup, $facet and $unionWith included, is `$out` or
  * `$merge` (which write a collection). Server-side JavaScript ($where, $function, $accumulator) and every other
- * operation or command (inserts, updates, deletes, drops, index builds, runCommand, mapReduce…) are `other`.
+ * operation or command (drops, index builds, runCommand, mapReduce…) is `other`, except the writes of the write
+ * shape (mongo-write.ts: insert, update, delete, bulkWrite), which are `write` and go through approval.
  * The whole document is scanned, not just the stages where these operators belong, so nesting cannot hide one.
  */
 import {
@@ -13,6 +14,7 @@ import {
   readExtendedJson,
 } from './mongo-query.ts';
 import { Findings } from './findings.ts';
+import { toMongoWrite } from './mongo-write.ts';
 import type { Verdict } from './verdict.ts';
 import { batchVerdict } from './verdict.ts';
 
@@ -50,7 +52,7 @@ export function classifyMongoQuery(text: string): Verdict {
   const f =
     problems.length === 0
       ? new Findings('read', `${operation} reads documents; no writing stage or server-side JavaScript found`)
-      : notARead(doc, operation, problems);
+      : (writeFindings(value) ?? notARead(doc, operation, problems));
   scan(doc, f);
   return single(sql, operation, f);
 }
@@ -98,4 +100,14 @@ function unparsed(text: string, reason: string): Verdict {
 
 function single(text: string, type: string, f: Findings): Verdict {
   return batchVerdict([f.toStatement(text, type)]);
+}
+
+/** `write` findings when the document is a write of the write shape (mongo-write.ts), else undefined. */
+function writeFindings(value: Record<string, unknown>): Findings | undefined {
+  try {
+    const write = toMongoWrite(value);
+    return new Findings('write', `${write.operation} changes documents in ${write.collection}`);
+  } catch {
+    return undefined;
+  }
 }

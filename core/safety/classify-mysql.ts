@@ -18,7 +18,7 @@ import { judgeFunctionCall, type ClassifyOptions } from './function-policy.ts';
 import { MYSQL_FUNCTION_POLICY } from './mysql-function-policy.ts';
 import { splitMysql, type MysqlPiece } from './split-mysql.ts';
 import { parseWithSqlparserRs } from './sqlparser-rs.ts';
-import { batchVerdict, type StatementVerdict, type Verdict } from './verdict.ts';
+import { batchVerdict, TRANSACTION_CONTROL, type StatementVerdict, type Verdict } from './verdict.ts';
 
 /** Classifies a MySQL/MariaDB batch: every statement, the batch taking the most dangerous class. */
 export async function classifyMysql(sql: string, options: ClassifyOptions = {}): Promise<Verdict> {
@@ -107,11 +107,11 @@ const OTHER_REASONS: Record<string, string> = {
   SetNames: 'changes the connection character set',
   SetTransaction: 'changes transaction characteristics',
   Use: 'switches the default database',
-  StartTransaction: 'controls the transaction, which the executor owns',
-  Commit: 'controls the transaction, which the executor owns',
-  Rollback: 'controls the transaction, which the executor owns',
-  Savepoint: 'controls the transaction, which the executor owns',
-  ReleaseSavepoint: 'controls the transaction, which the executor owns',
+  StartTransaction: TRANSACTION_CONTROL,
+  Commit: TRANSACTION_CONTROL,
+  Rollback: TRANSACTION_CONTROL,
+  Savepoint: TRANSACTION_CONTROL,
+  ReleaseSavepoint: TRANSACTION_CONTROL,
   LockTables: 'takes explicit table locks',
   UnlockTables: 'releases table locks',
   Flush: 'flushes server caches, logs or privileges',

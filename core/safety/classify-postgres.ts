@@ -6,7 +6,7 @@ import { parse } from 'libpg-query';
 import { Findings, forEachNode, isRecord } from './findings.ts';
 import { judgeFunctionCall, type ClassifyOptions } from './function-policy.ts';
 import { POSTGRES_BUILTIN_OPERATORS, POSTGRES_FUNCTION_POLICY } from './postgres-function-policy.ts';
-import { batchVerdict, type StatementVerdict, type Verdict } from './verdict.ts';
+import { batchVerdict, TRANSACTION_CONTROL, type StatementVerdict, type Verdict } from './verdict.ts';
 
 interface RawStatement {
   stmt?: Record<string, unknown>;
@@ -138,7 +138,7 @@ const DDL = new Set([
 /** Statement kinds that are `other` with a specific reason; anything not named anywhere is `other` too. */
 const OTHER_REASONS: Record<string, string> = {
   VariableSetStmt: 'changes a session setting (SET/RESET)',
-  TransactionStmt: 'controls the transaction, which the executor owns',
+  TransactionStmt: TRANSACTION_CONTROL,
   DoStmt: 'runs an anonymous code block the classifier cannot see into',
   CallStmt: 'calls a procedure, which can do anything',
   LockStmt: 'takes explicit table locks',

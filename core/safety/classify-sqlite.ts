@@ -16,7 +16,7 @@ import {
   SQLITE_PRAGMAS_WITH_SUBJECT,
   SQLITE_READ_PRAGMAS,
 } from './sqlite-function-policy.ts';
-import { batchVerdict, type StatementVerdict, type Verdict } from './verdict.ts';
+import { batchVerdict, TRANSACTION_CONTROL, type StatementVerdict, type Verdict } from './verdict.ts';
 
 type Node = Record<string, unknown>;
 
@@ -65,11 +65,11 @@ const OTHER_REASONS: Record<string, string> = {
   detach_database_stmt: 'DETACH changes the connection’s databases',
   analyze_stmt: 'runs maintenance (ANALYZE)',
   reindex_stmt: 'rebuilds indexes',
-  start_transaction_stmt: 'controls the transaction, which the executor owns',
-  commit_transaction_stmt: 'controls the transaction, which the executor owns',
-  rollback_transaction_stmt: 'controls the transaction, which the executor owns',
-  savepoint_stmt: 'controls the transaction, which the executor owns',
-  release_savepoint_stmt: 'controls the transaction, which the executor owns',
+  start_transaction_stmt: TRANSACTION_CONTROL,
+  commit_transaction_stmt: TRANSACTION_CONTROL,
+  rollback_transaction_stmt: TRANSACTION_CONTROL,
+  savepoint_stmt: TRANSACTION_CONTROL,
+  release_savepoint_stmt: TRANSACTION_CONTROL,
 };
 
 function classifyNode(stmt: Node, options: ClassifyOptions): Findings {

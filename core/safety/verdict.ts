@@ -2,6 +2,17 @@
 export const STATEMENT_CLASSES = ['read', 'write', 'ddl', 'other'] as const;
 export type StatementClass = (typeof STATEMENT_CLASSES)[number];
 
+/**
+ * The reason every classifier gives a transaction-control statement (BEGIN, COMMIT, SAVEPOINT…): the write path
+ * runs a batch in a transaction of its own, so a batch holding one is refused rather than run.
+ */
+export const TRANSACTION_CONTROL = 'controls the transaction, which the executor owns';
+
+/** True when the statement begins, ends or marks a transaction (which the executor owns). */
+export function isTransactionControl(statement: StatementVerdict): boolean {
+  return statement.reasons.includes(TRANSACTION_CONTROL);
+}
+
 export interface StatementVerdict {
   /** The statement's text as it appears in the input (trimmed). */
   sql: string;

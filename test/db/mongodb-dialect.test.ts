@@ -198,10 +198,10 @@ describe('MongoDB driver', () => {
     expect(error.code).toBe('query_timeout');
   });
 
-  it('does not dry-run writes (no transactions) and says why', async () => {
+  it('does not dry-run a command outside the write shape, and says why', async () => {
     const result = await driver.dryRun('{"update": "orders"}', read);
     expect(result.performed).toBe(false);
-    expect(result.reason).toMatch(/transactions/);
+    expect(result.unrunnable).toMatch(/does not run this on MongoDB/);
   });
 
   it('streams a find in batches, capped at maxRows', async () => {

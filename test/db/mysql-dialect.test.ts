@@ -237,7 +237,7 @@ describe('MySQL / MariaDB driver', () => {
 
   it('commits an approved write', async () => {
     const result = await driver.executeWrite("INSERT INTO customers (email) VALUES ('d@x')", read);
-    expect(result).toMatchObject({ performed: true, affectedRows: 1 });
+    expect(result).toMatchObject({ atomic: true, affectedRows: 1 });
     expect(await count('customers')).toBe(4);
   });
 

@@ -249,17 +249,21 @@ describe('PostgreSQL driver', () => {
     expect(await count('orders')).toBe(before);
   });
 
-  it('refuses to dry-run a statement list (no COMMIT can sneak in)', async () => {
-    const error = await databaseErrorOf(
-      driver.dryRun(`DELETE FROM ${schema}.orders; COMMIT; SELECT 1`, read),
-    );
-    expect(error.code).toBe('query_failed');
+  it('refuses to dry-run or execute a batch holding COMMIT (the executor owns the transaction)', async () => {
+    const batch = `DELETE FROM ${schema}.orders; COMMIT; SELECT 1`;
+    const result = await driver.dryRun(batch, read);
+    expect(result).toMatchObject({
+      performed: false,
+      unrunnable: expect.stringMatching(/Statement 2 \(COMMIT\)/),
+    });
+    const error = await databaseErrorOf(driver.executeWrite(batch, read));
+    expect(error.message).toMatch(/controls the transaction/);
     expect(await count('orders')).toBe(20);
   });
 
   it('commits an approved write', async () => {
     const result = await driver.executeWrite(`INSERT INTO ${schema}.customers (email) VALUES ('d@x')`, read);
-    expect(result).toMatchObject({ performed: true, affectedRows: 1 });
+    expect(result).toMatchObject({ atomic: true, affectedRows: 1 });
     expect(await count('customers')).toBe(4);
   });
 

@@ -208,7 +208,7 @@ describe('SQLite driver', () => {
 
   it('commits an approved write', async () => {
     expect(await driver.executeWrite("INSERT INTO customers (email) VALUES ('d@x')", read)).toMatchObject({
-      performed: true,
+      atomic: true,
       affectedRows: 1,
     });
     expect(count('customers')).toBe(4);

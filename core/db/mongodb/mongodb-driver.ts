@@ -1,7 +1,9 @@
 import { MongoClient, type AbstractCursor, type Db, type Document, type Sort } from 'mongodb';
-import { DatabaseError } from '../../errors.ts';
+import type { DatabaseError } from '../../errors.ts';
+import { ThreadqlError } from '../../errors.ts';
 import { classifyMongoQuery } from '../../safety/classify-mongo-query.ts';
 import { parseMongoQuery, type MongoQuery } from '../../safety/mongo-query.ts';
+import { parseMongoWrite, type MongoWrite } from '../../safety/mongo-write.ts';
 import type {
   DatabaseDialect,
   DatabaseDriver,
@@ -9,12 +11,16 @@ import type {
   DryRunResult,
   ExecuteOptions,
   ExplainResult,
+  WriteOptions,
+  WriteResult,
   QueryResult,
   ReadStream,
   ResultColumn,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, isNetworkError, messageOf, secretsOf } from '../database-errors.ts';
+import { unrunnableDryRun } from '../write-batch.ts';
+import { dryRunMongoWrite, executeMongoWrite } from './mongodb-writes.ts';
 import { introspectMongo, type MongoIntrospectOptions } from './mongodb-introspector.ts';
 import { bsonTypeName, kindOfTypes, plainBson, typeText } from './mongodb-values.ts';
 
@@ -46,8 +52,8 @@ const rowOf = (doc: Document, columns: readonly ResultColumn[]): unknown[] =>
 
 /**
  * One MongoClient (its own pool) per connection. Reads are an allow-list of commands (find, aggregate without
- * $out/$merge, countDocuments, distinct) with maxTimeMS and a cap+1 limit; writes are never tried (no
- * transactions on FerretDB), so dryRun reports performed:false.
+ * $out/$merge, countDocuments, distinct) with maxTimeMS and a cap+1 limit. Writes (insert/update/delete/bulkWrite,
+ * after approval only) are counted, not tried, since FerretDB has no transactions: see mongodb-writes.ts.
  */
 export class MongoDriver implements DatabaseDriver {
   readonly dialect: DatabaseDialect;
@@ -233,24 +239,46 @@ export class MongoDriver implements DatabaseDriver {
     return { columns, batches: batches(), summary: () => ({ rowCount, truncated }), close };
   }
 
-  /** MongoDB writes cannot be tried and undone here (no transactions on FerretDB), so nothing is run. */
-  async dryRun(): Promise<DryRunResult> {
-    return {
-      performed: false,
-      reason:
-        'MongoDB writes cannot be tried and rolled back (the server has no transactions here), so nothing was run.',
-      durationMs: 0,
-    };
+  /** Counts what a write (mongo-write.ts shape) would change: no transactions here, so nothing is tried. */
+  async dryRun(
+    statement: string,
+    options: Pick<WriteOptions, 'timeoutMs' | 'signal'>,
+  ): Promise<DryRunResult> {
+    const started = performance.now();
+    const write = this.#parseWrite(statement);
+    if (!('operations' in write))
+      return unrunnableDryRun(statement, classifyMongoQuery(statement), write.unrunnable, started);
+    try {
+      return await dryRunMongoWrite(this.#db(), statement, write, options);
+    } catch (error) {
+      throw this.#map(error, options.signal);
+    }
   }
 
-  /** Writes to MongoDB are not supported: the query language covers reads only. */
-  async executeWrite(): Promise<DryRunResult> {
-    throw databaseError(
-      'query_failed',
-      ENGINE,
-      'writes are not supported on MongoDB connections',
-      this.#secrets,
-    );
+  /** Runs an approved write with the drift guard (see mongodb-writes.ts for what that can and cannot promise). */
+  async executeWrite(statement: string, options: WriteOptions): Promise<WriteResult> {
+    const write = this.#parseWrite(statement);
+    if (!('operations' in write))
+      throw databaseError('query_failed', ENGINE, write.unrunnable, this.#secrets);
+    try {
+      return await executeMongoWrite(this.#db(), statement, write, options);
+    } catch (error) {
+      throw this.#map(error, options.signal);
+    }
+  }
+
+  /** A write of the write shape that the classifier calls a write (no server-side JavaScript), or why not. */
+  #parseWrite(statement: string): MongoWrite | { unrunnable: string } {
+    const verdict = classifyMongoQuery(statement);
+    if (verdict.verdict === 'read')
+      return { unrunnable: 'This is a read; it runs from a confirm card, not as a write.' };
+    if (verdict.verdict !== 'write')
+      return { unrunnable: `threadql does not run this on MongoDB: ${verdict.reasons.join('; ')}` };
+    try {
+      return parseMongoWrite(statement);
+    } catch (error) {
+      return { unrunnable: messageOf(error) };
+    }
   }
 
   /** No row estimate for MongoDB queries. */
@@ -318,8 +346,8 @@ export class MongoDriver implements DatabaseDriver {
     });
   }
 
-  #map(error: unknown, signal?: AbortSignal): DatabaseError {
-    if (error instanceof DatabaseError) return error;
+  #map(error: unknown, signal?: AbortSignal): ThreadqlError {
+    if (error instanceof ThreadqlError) return error;
     if (signal?.aborted)
       return databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets, error);
     const e = error as { code?: unknown; name?: unknown };

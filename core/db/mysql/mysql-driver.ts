@@ -1,6 +1,6 @@
 import mysql from 'mysql2';
-import type { FieldPacket, Pool, PoolConnection } from 'mysql2';
-import { DatabaseError } from '../../errors.ts';
+import type { Pool, PoolConnection } from 'mysql2';
+import { DatabaseError, ThreadqlError } from '../../errors.ts';
 import type {
   DatabaseDialect,
   DatabaseDriver,
@@ -8,13 +8,24 @@ import type {
   DryRunResult,
   ExecuteOptions,
   ExplainResult,
+  WriteOptions,
+  WriteResult,
   QueryResult,
   ReadStream,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
-import { plainValue } from '../result-values.ts';
+import { executeBatch, measureBatch, unrunnableDryRun } from '../write-batch.ts';
 import { mysqlError } from './mysql-errors.ts';
+import { rowReader, run, type RowReader } from './mysql-query.ts';
+import {
+  executionNote,
+  mentions,
+  mysqlDryRunRules,
+  mysqlPlan,
+  mysqlWriteTransaction,
+  nonTransactionalTables,
+} from './mysql-writes.ts';
 import { introspectMysql } from './mysql-introspector.ts';
 import { mysqlColumn } from './mysql-types.ts';
 
@@ -24,48 +35,13 @@ const INTROSPECT_TIMEOUT_MS = 60_000;
 // The server-side limit should fire first; this client-side KILL QUERY is the backstop (MySQL's
 // max_execution_time covers SELECT only, so a DML dry run relies on it).
 const BACKSTOP_GRACE_MS = 1000;
-const TRANSACTIONAL_ENGINES = ['INNODB', 'ROCKSDB', 'TOKUDB'];
 
-type Begin = 'START TRANSACTION READ ONLY' | 'START TRANSACTION';
+type Begin = 'START TRANSACTION READ ONLY' | 'START TRANSACTION' | 'AUTOCOMMIT';
 type Session = {
   conn: PoolConnection;
   /** The connection was destroyed (to stop a result early); it must not be released. */
   destroyed: boolean;
 };
-type RowReader = {
-  next(count: number): Promise<{ rows: unknown[][]; done: boolean }>;
-  fields(): FieldPacket[];
-};
-
-function run(conn: PoolConnection, sql: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    conn.query(sql, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-/** A pull-based reader over mysql2's row stream: the connection pauses while the buffer is full. */
-function rowReader(conn: PoolConnection, sql: string, highWaterMark: number): RowReader {
-  const query = conn.query({ sql, rowsAsArray: true });
-  let fields: FieldPacket[] = [];
-  query.on('fields', (f: FieldPacket[]) => {
-    fields = f ?? [];
-  });
-  const iterator = query.stream({ highWaterMark })[Symbol.asyncIterator]();
-  return {
-    fields: () => fields,
-    async next(count) {
-      const rows: unknown[][] = [];
-      while (rows.length < count) {
-        const item = await iterator.next();
-        if (item.done) return { rows, done: true };
-        // DML answers with a result header instead of rows; only arrays are rows (rowsAsArray).
-        if (Array.isArray(item.value)) rows.push(item.value.map(plainValue));
-      }
-      return { rows, done: false };
-    },
-  };
-}
-
 /**
  * One mysql2 pool per connection, for MySQL and MariaDB (detected from VERSION()). Reads run in
  * `START TRANSACTION READ ONLY` with the session statement time limit, streamed and stopped after cap+1 rows;
@@ -201,56 +177,55 @@ export class MysqlDriver implements DatabaseDriver {
   }
 
   /**
-   * DML runs in a transaction that is rolled back. DDL and other statements are not run (MySQL commits them
-   * implicitly), nor is DML that names a table of a non-transactional engine (MyISAM, Aria: no rollback).
+   * Measures DML in a transaction that is rolled back. DDL and other statements are not run (MySQL commits them
+   * implicitly, which would also commit the dry run), nor is DML that names a table of a non-transactional engine
+   * (MyISAM, Aria: no rollback).
    */
-  async dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  async dryRun(
+    statement: string,
+    options: Pick<WriteOptions, 'timeoutMs' | 'signal'>,
+  ): Promise<DryRunResult> {
     const started = performance.now();
     const verdict = await this.dialect.classify(statement);
-    if (verdict.verdict !== 'write') {
-      const reason =
-        verdict.verdict === 'ddl'
-          ? 'MySQL and MariaDB commit DDL implicitly, so it cannot be tried and rolled back; it was not run.'
-          : `A ${verdict.verdict} statement cannot be tried inside a transaction on MySQL or MariaDB; it was not run.`;
-      return { performed: false, reason, durationMs: performance.now() - started };
-    }
-    return this.#session('START TRANSACTION', options.timeoutMs, undefined, async ({ conn }) => {
-      const rows = (await run(
-        conn,
-        `SELECT TABLE_NAME AS name, ENGINE AS engine FROM information_schema.TABLES
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL
-           AND UPPER(ENGINE) NOT IN (${TRANSACTIONAL_ENGINES.map((e) => `'${e}'`).join(', ')})`,
-      )) as { name: string; engine: string }[];
-      const named = rows.filter((r) => mentions(statement, r.name));
-      if (named.length > 0) {
-        const list = named.map((r) => `${r.name} (${r.engine})`).join(', ');
-        return {
-          performed: false,
-          reason: `${list} cannot roll back changes, so the statement was not tried.`,
-          durationMs: performance.now() - started,
-        };
-      }
-      const result = (await run(conn, statement)) as { affectedRows?: number };
-      return {
-        performed: true,
-        affectedRows: result.affectedRows ?? 0,
-        durationMs: performance.now() - started,
-      };
+    const plan = mysqlPlan(statement, verdict);
+    if ('unrunnable' in plan) return unrunnableDryRun(statement, verdict, plan.unrunnable, started);
+    return this.#session('START TRANSACTION', options.timeoutMs, options.signal, async (session) => {
+      const rules = mysqlDryRunRules(await nonTransactionalTables(session.conn));
+      return measureBatch(plan.statements, mysqlWriteTransaction(session.conn), rules, started);
     });
   }
 
-  /** Runs an approved statement in a transaction and commits it (DDL commits implicitly anyway). */
-  async executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  /**
+   * Runs an approved batch with the drift guard. DML runs in one transaction and is committed. DDL and other
+   * statements commit implicitly on MySQL and MariaDB: they run one by one and cannot be rolled back, which the
+   * result says (a batch mixing them with DML is refused by the plan).
+   */
+  async executeWrite(statement: string, options: WriteOptions): Promise<WriteResult> {
     const started = performance.now();
-    return this.#session('START TRANSACTION', options.timeoutMs, undefined, async ({ conn }) => {
-      const result = (await run(conn, statement)) as { affectedRows?: number };
-      await run(conn, 'COMMIT');
-      return {
-        performed: true,
-        affectedRows: result.affectedRows ?? 0,
-        durationMs: performance.now() - started,
-      };
-    });
+    const plan = mysqlPlan(statement, await this.dialect.classify(statement));
+    if ('unrunnable' in plan) throw databaseError('query_failed', ENGINE, plan.unrunnable, this.#secrets);
+    const transactional = plan.statements.every((s) => s.verdict === 'read' || s.verdict === 'write');
+    return this.#session(
+      transactional ? 'START TRANSACTION' : 'AUTOCOMMIT',
+      options.timeoutMs,
+      options.signal,
+      async (session) => {
+        const fixed = transactional ? await nonTransactionalTables(session.conn) : [];
+        const named = fixed.filter((t) => plan.statements.some((s) => mentions(s.sql, t.name)));
+        const ran = await executeBatch(plan.statements, mysqlWriteTransaction(session.conn), options);
+        if (transactional) await run(session.conn, 'COMMIT');
+        const notes = [executionNote(transactional, named), ran.note].filter(
+          (n): n is string => n !== undefined,
+        );
+        return {
+          statements: ran.statements,
+          affectedRows: ran.affectedRows,
+          atomic: transactional && named.length === 0,
+          ...(notes.length ? { note: notes.join(' ') } : {}),
+          durationMs: performance.now() - started,
+        };
+      },
+    );
   }
 
   /** EXPLAIN inside a read-only transaction; the estimate is the largest per-table row estimate. */
@@ -310,11 +285,12 @@ export class MysqlDriver implements DatabaseDriver {
     // transaction. The session's default access mode covers that implicit transaction too.
     await run(
       session.conn,
-      begin === 'START TRANSACTION'
-        ? 'SET SESSION TRANSACTION READ WRITE'
-        : 'SET SESSION TRANSACTION READ ONLY',
+      begin === 'START TRANSACTION READ ONLY'
+        ? 'SET SESSION TRANSACTION READ ONLY'
+        : 'SET SESSION TRANSACTION READ WRITE',
     );
-    await run(session.conn, begin);
+    // AUTOCOMMIT: no transaction at all, for statements MySQL commits implicitly anyway (DDL).
+    if (begin !== 'AUTOCOMMIT') await run(session.conn, begin);
   }
 
   /** One transaction on one connection, always rolled back at the end (a no-op after COMMIT). */
@@ -329,10 +305,13 @@ export class MysqlDriver implements DatabaseDriver {
     const session = await this.#connect();
     const guard = this.#guard(session, timeoutMs, signal);
     try {
+      // Aborted while waiting for a connection: the listener came too late to fire.
+      if (signal?.aborted)
+        throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
       await this.#prepare(session, timeoutMs, begin);
       return await work(session);
     } catch (error) {
-      throw error instanceof DatabaseError ? error : guard.map(error);
+      throw error instanceof ThreadqlError ? error : guard.map(error);
     } finally {
       guard.stop();
       await this.#end(session);
@@ -404,10 +383,4 @@ export class MysqlDriver implements DatabaseDriver {
           error,
         );
   }
-}
-
-/** True when `sql` names `table` as an identifier (bare or back-quoted), case-insensitively. */
-function mentions(sql: string, table: string): boolean {
-  const escaped = table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^A-Za-z0-9_$])\`?${escaped}\`?($|[^A-Za-z0-9_$])`, 'i').test(sql);
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { DatabaseError } from '../../errors.ts';
+import { DatabaseError, hasCode, ThreadqlError } from '../../errors.ts';
+import type { StatementVerdict } from '../../safety/verdict.ts';
 import type {
   DatabaseDialect,
   DatabaseDriver,
@@ -8,6 +9,8 @@ import type {
   DryRunResult,
   ExecuteOptions,
   ExplainResult,
+  WriteOptions,
+  WriteResult,
   IntrospectOptions,
   QueryResult,
   ReadStream,
@@ -15,7 +18,14 @@ import type {
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
+import { executeBatch, measureBatch, planWriteBatch, unrunnableDryRun } from '../write-batch.ts';
 import { postgresError } from './postgres-errors.ts';
+import {
+  extended,
+  NO_TRANSACTION_BLOCK,
+  POSTGRES_DRY_RUN_RULES,
+  postgresWriteTransaction,
+} from './postgres-writes.ts';
 import { introspectPostgres } from './postgres-introspector.ts';
 import { builtinPgType, kindFromCategory, resultTypeParsers, type PgTypeInfo } from './postgres-types.ts';
 
@@ -40,7 +50,6 @@ function readCursor(cursor: Cursor, count: number): Promise<Batch> {
 }
 
 const timeoutSql = (ms: number): string => `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`;
-const extended = (text: string): pg.QueryConfig => ({ text, queryMode: 'extended' }) as pg.QueryConfig;
 
 /**
  * One pg.Pool per connection. Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` through a
@@ -180,23 +189,78 @@ export class PostgresDriver implements DatabaseDriver {
     };
   }
 
-  /** Runs the statement in a transaction that is always rolled back; DDL included (it is transactional here). */
-  async dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  /**
+   * Measures each statement of the batch in one transaction that is always rolled back; DDL included (it is
+   * transactional here). `other` statements are not tried: their effects can escape a transaction.
+   */
+  async dryRun(
+    statement: string,
+    options: Pick<WriteOptions, 'timeoutMs' | 'signal'>,
+  ): Promise<DryRunResult> {
     const started = performance.now();
-    return this.#session('BEGIN', options.timeoutMs, undefined, async (client) => {
-      const result = await client.query(extended(statement));
-      return { performed: true, affectedRows: result.rowCount ?? 0, durationMs: performance.now() - started };
-    });
+    const verdict = await this.dialect.classify(statement);
+    const plan = planWriteBatch(statement, verdict);
+    if ('unrunnable' in plan) return unrunnableDryRun(statement, verdict, plan.unrunnable, started);
+    return this.#session('BEGIN', options.timeoutMs, options.signal, (client) =>
+      measureBatch(plan.statements, postgresWriteTransaction(client), POSTGRES_DRY_RUN_RULES, started),
+    );
   }
 
-  /** Runs an approved statement in a transaction and commits it. */
-  async executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  /**
+   * Runs an approved batch in one transaction with the drift guard and commits it. A lone statement PostgreSQL
+   * refuses inside a transaction (VACUUM, CREATE INDEX CONCURRENTLY) runs on its own instead, and the result says
+   * it could not be rolled back.
+   */
+  async executeWrite(statement: string, options: WriteOptions): Promise<WriteResult> {
     const started = performance.now();
-    return this.#session('BEGIN', options.timeoutMs, undefined, async (client) => {
-      const result = await client.query(extended(statement));
-      await client.query('COMMIT');
-      return { performed: true, affectedRows: result.rowCount ?? 0, durationMs: performance.now() - started };
-    });
+    const plan = planWriteBatch(statement, await this.dialect.classify(statement));
+    if ('unrunnable' in plan) throw databaseError('query_failed', ENGINE, plan.unrunnable, this.#secrets);
+    try {
+      return await this.#session('BEGIN', options.timeoutMs, options.signal, async (client) => {
+        const ran = await executeBatch(plan.statements, postgresWriteTransaction(client), options);
+        await client.query('COMMIT');
+        return { ...ran, atomic: true, durationMs: performance.now() - started };
+      });
+    } catch (error) {
+      const outside = plan.statements.length === 1 && hasCode(error, 'query_failed');
+      if (!outside || (error as DatabaseError).detail.sqlstate !== NO_TRANSACTION_BLOCK) throw error;
+    }
+    return this.#outsideTransaction(plan.statements[0]!, options, started);
+  }
+
+  /** One statement in autocommit mode, with a session-level timeout that is reset before the client is returned. */
+  async #outsideTransaction(
+    statement: StatementVerdict,
+    options: WriteOptions,
+    started: number,
+  ): Promise<WriteResult> {
+    const client = await this.#connect();
+    let cancelled = false;
+    const onAbort = (): void => {
+      cancelled = true;
+      void this.#cancel(client);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (options.signal?.aborted)
+        throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
+      await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`);
+      const result = await client.query(extended(statement.sql));
+      const affectedRows = statement.verdict === 'read' ? 0 : (result.rowCount ?? 0);
+      return {
+        statements: [{ sql: statement.sql, type: statement.type, affectedRows }],
+        affectedRows,
+        atomic: false,
+        note: `PostgreSQL cannot run ${statement.type} inside a transaction, so it ran on its own and cannot be rolled back.`,
+        durationMs: performance.now() - started,
+      };
+    } catch (error) {
+      throw postgresError(error, this.#secrets, cancelled);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      await client.query('RESET statement_timeout').catch(() => {});
+      await this.#release(client, false);
+    }
   }
 
   /** EXPLAIN (text) inside a read-only transaction; the top node's row estimate. */
@@ -261,11 +325,14 @@ export class PostgresDriver implements DatabaseDriver {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      // Aborted while waiting for a connection: the listener came too late to fire.
+      if (signal?.aborted)
+        throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
       await client.query(mode);
       await client.query(timeoutSql(timeoutMs));
       return await work(client);
     } catch (error) {
-      throw error instanceof DatabaseError ? error : postgresError(error, this.#secrets, cancelled);
+      throw error instanceof ThreadqlError ? error : postgresError(error, this.#secrets, cancelled);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       await this.#release(client, true);

@@ -1,4 +1,4 @@
-import { DatabaseError } from '../../errors.ts';
+import { DatabaseError, ThreadqlError } from '../../errors.ts';
 import type {
   DatabaseDialect,
   DatabaseDriver,
@@ -6,11 +6,21 @@ import type {
   DryRunResult,
   ExecuteOptions,
   ExplainResult,
+  WriteOptions,
+  WriteResult,
   QueryResult,
   ReadStream,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, messageOf, secretsOf } from '../database-errors.ts';
+import {
+  executeBatch,
+  measureBatch,
+  planWriteBatch,
+  unrunnableDryRun,
+  type DryRunRules,
+  type WriteTransaction,
+} from '../write-batch.ts';
 import { SQLITE_CATALOG_QUERIES, sqliteSnapshot } from './sqlite-introspector.ts';
 import { sqliteFileFromUrl } from './sqlite-url.ts';
 import type { SqliteWorker } from './sqlite-worker-pool.ts';
@@ -21,6 +31,19 @@ const ENGINE = 'SQLite';
 const DEFAULT_BATCH = 1000;
 const INTROSPECT_TIMEOUT_MS = 60_000;
 const VALIDATE_TIMEOUT_MS = 10_000;
+// SQLite's message for statements it refuses inside a transaction (VACUUM).
+const NOT_IN_TRANSACTION = /within a transaction/i;
+
+const DRY_RUN_RULES: DryRunRules = {
+  cannotTry: (statement) =>
+    statement.verdict === 'other'
+      ? `${statement.type} can act outside a transaction (pragmas, attached files, maintenance), so it cannot be tried and rolled back; it was not run.`
+      : undefined,
+  untriable: (error) =>
+    error instanceof WorkerQueryError && NOT_IN_TRANSACTION.test(error.message)
+      ? 'SQLite cannot run it inside a transaction, so it cannot be tried and rolled back; it was not run.'
+      : undefined,
+};
 
 /**
  * SQLite through better-sqlite3, run in forked worker processes (see sqlite-worker.ts for why): reads on a
@@ -145,22 +168,76 @@ export class SqliteDriver implements DatabaseDriver {
     };
   }
 
-  /** BEGIN; statement; ROLLBACK on a writable handle: DDL included, since SQLite's DDL is transactional. */
-  async dryRun(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  /** Measures each statement inside BEGIN … ROLLBACK on a writable handle: DDL included (SQLite's DDL is transactional). */
+  async dryRun(
+    statement: string,
+    options: Pick<WriteOptions, 'timeoutMs' | 'signal'>,
+  ): Promise<DryRunResult> {
     const started = performance.now();
-    const changes = await this.#use(options.timeoutMs, undefined, (w) =>
-      w.request<number>({ op: 'dry-run', sql: statement }, options.timeoutMs),
+    const verdict = await this.dialect.classify(statement);
+    const plan = planWriteBatch(statement, verdict);
+    if ('unrunnable' in plan) return unrunnableDryRun(statement, verdict, plan.unrunnable, started);
+    return this.#transaction(options, false, (tx) =>
+      measureBatch(plan.statements, tx, DRY_RUN_RULES, started),
     );
-    return { performed: true, affectedRows: changes, durationMs: performance.now() - started };
   }
 
-  /** BEGIN; statement; COMMIT on a writable handle. */
-  async executeWrite(statement: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<DryRunResult> {
+  /**
+   * BEGIN; statements with the drift guard; COMMIT, on a writable handle. A lone statement SQLite refuses inside a
+   * transaction (VACUUM) runs on its own instead, and the result says it could not be rolled back.
+   */
+  async executeWrite(statement: string, options: WriteOptions): Promise<WriteResult> {
     const started = performance.now();
-    const changes = await this.#use(options.timeoutMs, undefined, (w) =>
-      w.request<number>({ op: 'write', sql: statement }, options.timeoutMs),
-    );
-    return { performed: true, affectedRows: changes, durationMs: performance.now() - started };
+    const plan = planWriteBatch(statement, await this.dialect.classify(statement));
+    if ('unrunnable' in plan) throw databaseError('query_failed', ENGINE, plan.unrunnable, this.#secrets);
+    try {
+      return await this.#transaction(options, true, async (tx) => ({
+        ...(await executeBatch(plan.statements, tx, options)),
+        atomic: true,
+        durationMs: performance.now() - started,
+      }));
+    } catch (error) {
+      const only = plan.statements.length === 1 ? plan.statements[0] : undefined;
+      if (!only || !(error instanceof DatabaseError) || !NOT_IN_TRANSACTION.test(error.message)) throw error;
+      const changes = await this.#use(options.timeoutMs, options.signal, (w) =>
+        w.request<number>(
+          { op: 'run-alone', sql: only.sql, write: only.verdict === 'write' },
+          options.timeoutMs,
+        ),
+      );
+      return {
+        statements: [{ sql: only.sql, type: only.type, affectedRows: changes }],
+        affectedRows: changes,
+        atomic: false,
+        note: `SQLite cannot run ${only.type} inside a transaction, so it ran on its own and cannot be rolled back.`,
+        durationMs: performance.now() - started,
+      };
+    }
+  }
+
+  /**
+   * One transaction on one worker, every step within what is left of the time limit; `tx-end` rolls back whatever
+   * was not committed (a killed worker loses its open transaction with it).
+   */
+  async #transaction<T>(
+    options: Pick<WriteOptions, 'timeoutMs' | 'signal'>,
+    commit: boolean,
+    work: (tx: WriteTransaction) => Promise<T>,
+  ): Promise<T> {
+    const deadline = performance.now() + options.timeoutMs;
+    const left = (): number => Math.max(1, Math.ceil(deadline - performance.now()));
+    return this.#use(options.timeoutMs, options.signal, async (w) => {
+      await w.request({ op: 'tx-begin' }, left());
+      try {
+        const result = await work({
+          run: (s) => w.request<number>({ op: 'tx-run', sql: s.sql, write: s.verdict === 'write' }, left()),
+        });
+        if (commit) await w.request({ op: 'tx-commit' }, left());
+        return result;
+      } finally {
+        if (w.alive) await w.request({ op: 'tx-end' }, left()).catch(() => {});
+      }
+    });
   }
 
   /** EXPLAIN QUERY PLAN; SQLite gives no row estimate. */
@@ -199,6 +276,9 @@ export class SqliteDriver implements DatabaseDriver {
     const onAbort = (): void => worker.kill(new WorkerGone('closed', 'the query was cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      // Aborted while waiting for a worker: the listener came too late to fire.
+      if (signal?.aborted)
+        throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
       return await work(worker);
     } catch (error) {
       throw this.#mapError(error, signal?.aborted === true, timeoutMs);
@@ -208,8 +288,8 @@ export class SqliteDriver implements DatabaseDriver {
     }
   }
 
-  #mapError(error: unknown, cancelled: boolean, timeoutMs?: number): DatabaseError {
-    if (error instanceof DatabaseError) return error;
+  #mapError(error: unknown, cancelled: boolean, timeoutMs?: number): ThreadqlError {
+    if (error instanceof ThreadqlError) return error;
     if (cancelled)
       return databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets, error);
     if (error instanceof WorkerGone) {

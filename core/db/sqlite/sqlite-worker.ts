@@ -18,8 +18,11 @@ export type WorkerRequest =
   | { id: number; op: 'stream-next'; count: number }
   | { id: number; op: 'stream-close' }
   | { id: number; op: 'catalog'; queries: string[] }
-  | { id: number; op: 'dry-run'; sql: string }
-  | { id: number; op: 'write'; sql: string }
+  | { id: number; op: 'tx-begin' }
+  | { id: number; op: 'tx-run'; sql: string; write: boolean }
+  | { id: number; op: 'tx-commit' }
+  | { id: number; op: 'tx-end' }
+  | { id: number; op: 'run-alone'; sql: string; write: boolean }
   | { id: number; op: 'explain'; sql: string };
 
 export type WorkerReply =
@@ -94,22 +97,20 @@ function closeStream(): void {
   stream = undefined;
 }
 
-/** Runs `sql` in a transaction on the writable handle; commits or always rolls back. Returns changed rows. */
-function inTransaction(sql: string, commit: boolean): number {
+/**
+ * Runs one statement on the writable handle and returns the rows it changed. Only DML reports a count:
+ * better-sqlite3's `changes` keeps the last DML's count across DDL, so anything else counts 0. Reads are iterated
+ * to the end and dropped (never buffered).
+ */
+function runStatement(sql: string, write: boolean): number {
   const db = writer();
-  db.exec('BEGIN');
-  try {
-    const statement = db.prepare(sql);
-    let changes: number;
-    if (statement.reader) {
-      statement.all();
-      changes = Number((db.prepare('SELECT changes() AS c').get() as { c: number }).c);
-    } else changes = statement.run().changes;
-    if (commit && db.inTransaction) db.exec('COMMIT');
-    return changes;
-  } finally {
-    if (db.inTransaction) db.exec('ROLLBACK');
+  const statement = db.prepare(sql);
+  if (statement.reader) {
+    for (const row of statement.raw(true).iterate()) void row;
+    return write ? Number((db.prepare('SELECT changes() AS c').get() as { c: number }).c) : 0;
   }
+  const changes = statement.run().changes;
+  return write ? changes : 0;
 }
 
 function handle(request: WorkerRequest): unknown {
@@ -145,10 +146,22 @@ function handle(request: WorkerRequest): unknown {
       const db = reader();
       return request.queries.map((sql) => db.prepare(sql).all());
     }
-    case 'dry-run':
-      return inTransaction(request.sql, false);
-    case 'write':
-      return inTransaction(request.sql, true);
+    // A write batch: BEGIN, statements one by one, COMMIT; tx-end rolls back whatever is still open (always sent).
+    case 'tx-begin':
+      writer().exec('BEGIN');
+      return null;
+    case 'tx-run':
+      return runStatement(request.sql, request.write);
+    case 'tx-commit':
+      writer().exec('COMMIT');
+      return null;
+    case 'tx-end': {
+      const db = writer();
+      if (db.inTransaction) db.exec('ROLLBACK');
+      return null;
+    }
+    case 'run-alone':
+      return runStatement(request.sql, request.write);
     case 'explain':
       return reader()
         .prepare(`EXPLAIN QUERY PLAN ${request.sql}`)
