@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalsConfigSchema, DEFAULT_APPROVALS } from './approvals-config.ts';
 
 export const DATABASE_TYPES = ['postgres', 'mysql', 'sqlite', 'mongodb'] as const;
 export type DatabaseType = (typeof DATABASE_TYPES)[number];
@@ -108,6 +109,7 @@ export const configFileSchema = z
     connections: z.array(connectionSchema).default([]),
     approvers: platformIds,
     admins: platformIds,
+    approvals: approvalsConfigSchema.default(DEFAULT_APPROVALS),
     limits: limitsSchema.default(limitsSchema.parse({})),
     discord: z
       .object({
@@ -130,6 +132,16 @@ export const configFileSchema = z
         });
       } else seen.set(c.name.toLowerCase(), i);
     });
+    if (config.connections.length > 0) {
+      for (const name of Object.keys(config.approvals.connections)) {
+        if (!seen.has(name.toLowerCase()))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approvals', 'connections', name],
+            message: `no connection named "${name}" (connections: ${config.connections.map((c) => c.name).join(', ')})`,
+          });
+      }
+    }
     const defaults = config.connections.filter((c) => c.default);
     if (defaults.length > 1) {
       ctx.addIssue({

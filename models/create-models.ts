@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { approvalDecisionModel } from './approval-decision.ts';
 import { approvalRequestModel } from './approval-request.ts';
 import { auditEventModel } from './audit-event.ts';
 import { credentialStoreModel } from './credential-store.ts';
@@ -27,6 +28,7 @@ export function createModels(connection: Connection) {
     Migration: migrationModel(connection),
     QueryTemplate: queryTemplateModel(connection),
     ApprovalRequest: approvalRequestModel(connection),
+    ApprovalDecision: approvalDecisionModel(connection),
     OptimizationSuggestion: optimizationSuggestionModel(connection),
     Feedback: feedbackModel(connection),
     AuditEvent: auditEventModel(connection),

@@ -54,6 +54,7 @@ describe('transition tables', () => {
       'pending>approved',
       'pending>rejected',
       'pending>expired',
+      'pending>superseded',
       'approved>executed',
       'approved>failed',
     ]);
@@ -67,6 +68,7 @@ async function newApproval() {
     kind: 'write',
     workspace: 'slack:T1',
     connection: new Types.ObjectId(),
+    connectionName: 'shop',
     statement: 'UPDATE users SET active = false',
     sqlHash: 'c'.repeat(64),
     verdict: 'write',
