@@ -91,6 +91,25 @@ const limitsSchema = z
       .min(30)
       .default(15 * 60),
     schemaCacheTtlSeconds: z.number().int().min(0).default(3600),
+    // History keeps at most 20,000 characters of user input: longer input could not be recorded.
+    /** Longest question (characters) sent to Claude; longer ones are refused before any call. */
+    questionChars: z.number().int().min(100).max(20_000).default(4000),
+    /** Longest pasted SQL (characters); longer statements are refused before they are classified. */
+    sqlChars: z.number().int().min(100).max(20_000).default(20_000),
+  })
+  .strict();
+
+const llmSchema = z
+  .object({
+    /** One overall time budget per question for Claude, across retries and repair rounds. */
+    turnBudgetMs: z.number().int().min(1000).max(600_000).default(90_000),
+  })
+  .strict();
+
+const shutdownSchema = z
+  .object({
+    /** How long a shutdown waits for turns in flight (after cancelling their Claude calls and queries). */
+    graceMs: z.number().int().min(0).max(300_000).default(10_000),
   })
   .strict();
 
@@ -111,6 +130,8 @@ export const configFileSchema = z
     admins: platformIds,
     approvals: approvalsConfigSchema.default(DEFAULT_APPROVALS),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    llm: llmSchema.default(llmSchema.parse({})),
+    shutdown: shutdownSchema.default(shutdownSchema.parse({})),
     discord: z
       .object({
         commands: z.enum(['global', 'guild', 'none']).default('global'),

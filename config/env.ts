@@ -44,6 +44,10 @@ const envSchema = z.object({
   PORT: optionalString
     .transform((v) => (v === undefined ? 3000 : Number(v)))
     .pipe(z.number({ error: 'expected a port number' }).int().min(1).max(65535)),
+  /** Operator endpoints (/healthz, /readyz, /metrics) when Slack is not in HTTP mode; unset: not served. */
+  HEALTH_PORT: optionalString
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number({ error: 'expected a port number' }).int().min(1).max(65535).optional()),
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString.pipe(
     z
@@ -58,6 +62,8 @@ const envSchema = z.object({
   /** Chromium for ER-diagram PNGs; defaults to PUPPETEER_EXECUTABLE_PATH, then `chromium` on PATH. */
   THREADQL_CHROMIUM: optionalString,
   PUPPETEER_EXECUTABLE_PATH: optionalString,
+  /** https://no-color.org: any value turns off ANSI styling in the terminal shell. */
+  NO_COLOR: optionalString,
   THREADQL_LOG_LEVEL: optionalString
     .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional())
     .transform((v) => v ?? 'info'),

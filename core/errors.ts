@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'credential_key_invalid'
   | 'credential_decrypt_failed'
   | 'store_unavailable'
+  | 'redis_unavailable'
+  | 'input_too_long'
+  | 'interrupted'
   | 'validation_failed'
   | 'illegal_transition'
   | 'not_found'
@@ -75,6 +78,27 @@ export class CredentialError extends ThreadqlError {}
 export class StoreError extends ThreadqlError {
   constructor(message: string, options: ThreadqlErrorOptions = {}) {
     super('store_unavailable', message, options);
+  }
+}
+
+/** Redis (caches, locks, de-duplication, confirm tokens, the schedule queue) cannot be reached. */
+export class RedisError extends ThreadqlError {
+  constructor(message: string, options: ThreadqlErrorOptions = {}) {
+    super('redis_unavailable', message, options);
+  }
+}
+
+/** A question or pasted SQL is longer than the configured limit; refused before anything is sent anywhere. */
+export class InputTooLongError extends ThreadqlError {
+  constructor(message: string, options: ThreadqlErrorOptions = {}) {
+    super('input_too_long', message, options);
+  }
+}
+
+/** Work stopped because threadql is shutting down (a restart or a deploy), not because it failed. */
+export class InterruptedError extends ThreadqlError {
+  constructor(message: string, options: ThreadqlErrorOptions = {}) {
+    super('interrupted', message, options);
   }
 }
 

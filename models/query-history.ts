@@ -51,6 +51,8 @@ export interface QueryHistoryFields {
   connection: Types.ObjectId | null;
   /** A user-safe error message when executionStatus is `error`. */
   error: string | null;
+  /** The writer's idempotency key (outbox record id), so a replayed append can tell it already landed. */
+  writeId: string | null;
   createdAt: Date;
 }
 
@@ -77,6 +79,7 @@ export const queryHistorySchema = new Schema<QueryHistoryFields>(
     user: { type: String, default: null },
     connection: { type: Schema.Types.ObjectId, ref: 'DatabaseConnection', default: null },
     error: { type: String, default: null, maxlength: 2000 },
+    writeId: { type: String, default: null },
   },
   { collection: 'queryhistories', timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
 );
@@ -184,6 +187,36 @@ export async function appendHistory(
     }
   }
   return saved;
+}
+
+/** How far below the session's sequence hint a replayed write is looked for. */
+const LANDED_WINDOW = 20;
+
+/**
+ * The entry a write with this `writeId` already appended to the session, if any: for replaying an append whose
+ * outcome is unknown (it timed out, or the process died before marking it delivered). Looks only by `_id`: the
+ * entries past the session's sequence hint (an append that landed before its hint moved) and the few below it.
+ */
+export async function findHistoryWrite(
+  models: Pick<HistoryModels, 'QuerySession' | 'QueryHistory'>,
+  sessionId: string,
+  writeId: string,
+): Promise<QueryHistoryFields | undefined> {
+  const session = await models.QuerySession.findById(sessionId, { historySeq: 1 }).lean<{
+    historySeq: number;
+  }>();
+  if (!session) return undefined;
+  const hint = session.historySeq ?? 0;
+  const byId = (sequence: number) =>
+    models.QueryHistory.findById(historyKey(sessionId, sequence)).lean<QueryHistoryFields>();
+  for (let sequence = hint + 1; ; sequence++) {
+    const entry = await byId(sequence);
+    if (!entry) break;
+    if (entry.writeId === writeId) return entry;
+  }
+  const below = Array.from({ length: Math.min(hint, LANDED_WINDOW) }, (_, i) => hint - i);
+  const entries = await Promise.all(below.map(byId));
+  return entries.find((e) => e?.writeId === writeId) ?? undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { NotFoundError, PermissionError } from '../errors.ts';
 import type { ThreadRef } from '../conversation/chat-platform.ts';
 import type { ConnectionProvider, ResolvedConnection } from '../conversation/engine-ports.ts';
 import type { Verdict } from '../safety/verdict.ts';
+import { guardDriver, type GuardOptions } from './guarded-driver.ts';
 
 /** Where introspected schemas are kept between turns (Redis with a TTL, mirrored into MongoDB). */
 export interface SchemaStore {
@@ -27,16 +28,20 @@ export class ConfiguredConnections implements ConnectionProvider {
   private readonly configs: ConnectionConfig[];
   private readonly schemas: SchemaStore;
   private readonly onStatus: ConnectionStatusListener;
+  private readonly guard: Omit<GuardOptions, 'name'>;
   private readonly drivers = new Map<string, Promise<DatabaseDriver>>();
 
   constructor(
     configs: ConnectionConfig[],
     schemas: SchemaStore,
     onStatus: ConnectionStatusListener = async () => {},
+    /** Breakers, metrics and the shutdown signal every driver is wrapped with (see guardDriver). */
+    guard: Omit<GuardOptions, 'name'> = {},
   ) {
     this.configs = configs;
     this.schemas = schemas;
     this.onStatus = onStatus;
+    this.guard = guard;
   }
 
   /** The configured connections (secrets included: never log these). */
@@ -121,15 +126,20 @@ export class ConfiguredConnections implements ConnectionProvider {
   private async start(config: ConnectionConfig): Promise<DatabaseDriver> {
     await this.onStatus(config.name, 'connecting');
     let driver: DatabaseDriver | undefined;
+    const breakers = this.guard.breakers;
     try {
-      driver = await dialectFor(config.type).createDriver(config.url);
-      await driver.validate();
+      const connect = async () => {
+        driver = await dialectFor(config.type).createDriver(config.url);
+        await driver.validate();
+      };
+      // Connecting counts for the connection's breaker too: a database that refuses connections fails fast.
+      await (breakers ? breakers.call(`database:${config.name}`, connect) : connect());
     } catch (error) {
       await driver?.close().catch(() => {});
       await this.onStatus(config.name, 'error', error instanceof Error ? error.message : String(error));
       throw error;
     }
     await this.onStatus(config.name, 'connected');
-    return driver;
+    return guardDriver(driver!, { ...this.guard, name: config.name });
   }
 }

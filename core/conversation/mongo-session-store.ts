@@ -3,7 +3,8 @@
  * feedback, audit events, and the DatabaseConnection documents (status, schema cache, encrypted URL) of
  * the connections threadql.yml declares.
  */
-import type { Connection, Types } from 'mongoose';
+import { createHash } from 'node:crypto';
+import mongoose, { type Connection, type Types } from 'mongoose';
 import type { ConnectionConfig } from '../../config/config-file.ts';
 import { createModels, initModels, type Models } from '../../models/create-models.ts';
 import {
@@ -13,20 +14,32 @@ import {
   type ConnectionStatus,
 } from '../../models/database-connection.ts';
 import { recordFeedback } from '../../models/feedback.ts';
-import { appendHistory, historyKey, type ExecutionStatus } from '../../models/query-history.ts';
+import {
+  appendHistory,
+  findHistoryWrite,
+  historyKey,
+  type ExecutionStatus,
+} from '../../models/query-history.ts';
+import { isDuplicateKeyError } from '../../models/state-machine.ts';
 import { findOrCreateSession, type QuerySessionFields } from '../../models/query-session.ts';
 import { saveConnectionSecret } from '../credentials/connection-secrets.ts';
 import { CredentialVault } from '../credentials/credential-vault.ts';
 import type { SchemaSnapshot } from '../db/database-dialect.ts';
 import { StateTransitionError } from '../errors.ts';
+import type { AuditInput, ReplayableSessionStore, SessionOpening } from '../outbox/outboxed-session-store.ts';
 import { threadKey, type ThreadRef, type UserRef, userKey } from './chat-platform.ts';
-import type {
-  HistoryEntryInput,
-  HistoryStatus,
-  SessionInfo,
-  SessionStore,
-  SessionTurn,
-} from './engine-ports.ts';
+import type { HistoryEntryInput, HistoryStatus, SessionInfo, SessionTurn } from './engine-ports.ts';
+
+/**
+ * A deterministic AuditEvent `_id` for a write id: the event's time in the first four bytes (so `_id` order is
+ * still time order, as for any ObjectId) and eight bytes of the write id's hash.
+ */
+export function auditEventId(writeId: string, at: Date): Types.ObjectId {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUInt32BE(Math.floor(at.getTime() / 1000) >>> 0, 0);
+  createHash('sha256').update(writeId).digest().copy(bytes, 4, 0, 8);
+  return new mongoose.Types.ObjectId(bytes);
+}
 
 /** Turns of context the LLM sees. */
 const CONTEXT_TURNS = 10;
@@ -50,7 +63,7 @@ export interface MongoSessionStoreOptions {
   schemaTtlSeconds?: number;
 }
 
-export class MongoSessionStore implements SessionStore {
+export class MongoSessionStore implements ReplayableSessionStore {
   readonly models: Models;
   private readonly connectionIds: Map<string, Types.ObjectId>;
   private readonly schemaTtlMs: number;
@@ -117,17 +130,48 @@ export class MongoSessionStore implements SessionStore {
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
-    const saved = await appendHistory(this.models, sessionId, {
-      type: entry.type,
-      userInput: entry.userInput,
-      generatedSql: entry.generatedSql ?? null,
-      executionStatus: EXECUTION_STATUS[entry.status],
-      resultCount: entry.resultCount ?? null,
-      executionMs: entry.executionMs ?? null,
-      tokenCount: entry.tokenCount ?? 0,
-      user: entry.userKey,
-      error: entry.error ? `${entry.error.code}: ${entry.error.message}`.slice(0, 2000) : null,
-    });
+    return this.appendHistoryOnce(sessionId, entry);
+  }
+
+  /**
+   * appendHistory with an idempotency key: with `write.replay`, an entry this write already appended is found (by
+   * `_id` probes) and its sequence returned instead of appending twice. `write.at` keeps the original time, and
+   * `write.open` creates the thread's session first when it does not exist yet (a turn recorded while the store was
+   * down never got to open it).
+   */
+  async appendHistoryOnce(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening } = {},
+  ): Promise<number> {
+    if (write.replay && write.id) {
+      const landed = await findHistoryWrite(this.models, sessionId, write.id);
+      if (landed) return landed.sequence;
+    }
+    if (write.open && !(await this.models.QuerySession.exists({ _id: sessionId })))
+      await this.openSession(
+        write.open.thread,
+        write.open.user,
+        write.open.connectionName,
+        write.open.question,
+      );
+    const saved = await appendHistory(
+      this.models,
+      sessionId,
+      {
+        type: entry.type,
+        userInput: entry.userInput,
+        generatedSql: entry.generatedSql ?? null,
+        executionStatus: EXECUTION_STATUS[entry.status],
+        resultCount: entry.resultCount ?? null,
+        executionMs: entry.executionMs ?? null,
+        tokenCount: entry.tokenCount ?? 0,
+        user: entry.userKey,
+        error: entry.error ? `${entry.error.code}: ${entry.error.message}`.slice(0, 2000) : null,
+        writeId: write.id ?? null,
+      },
+      write.at ? { now: write.at } : {},
+    );
     if (entry.type === 'query' || entry.type === 'clarification') await this.rememberTurn(sessionId, entry);
     return saved.sequence;
   }
@@ -192,27 +236,42 @@ export class MongoSessionStore implements SessionStore {
     });
   }
 
-  async audit(event: {
-    action: string;
-    actorKey: string;
-    threadKey: string;
-    sqlHash?: string;
-    detail?: Record<string, unknown>;
-  }): Promise<void> {
+  async audit(event: AuditInput): Promise<void> {
+    await this.auditOnce(event);
+  }
+
+  /**
+   * audit with an idempotency key: the event's `_id` is derived from `write.id` (and its time from `write.at`), so
+   * writing the same event twice leaves one document.
+   */
+  async auditOnce(event: AuditInput, write: { id?: string; at?: Date } = {}): Promise<void> {
+    const at = write.at ?? new Date();
     const outcome = /refused|denied/.test(event.action)
       ? 'denied'
       : /failed/.test(event.action)
         ? 'failure'
         : 'success';
-    await this.models.AuditEvent.create({
-      actor: event.actorKey,
-      action: event.action,
-      outcome,
-      workspace: event.threadKey.split(':').slice(0, 2).join(':'),
-      thread: event.threadKey,
-      sqlHash: event.sqlHash ?? null,
-      detail: event.detail ?? {},
-    });
+    try {
+      await this.models.AuditEvent.create({
+        ...(write.id ? { _id: auditEventId(write.id, at) } : {}),
+        at,
+        actor: event.actorKey,
+        action: event.action,
+        outcome,
+        workspace: event.threadKey.split(':').slice(0, 2).join(':'),
+        thread: event.threadKey,
+        sqlHash: event.sqlHash ?? null,
+        detail: event.detail ?? {},
+      });
+    } catch (error) {
+      // The same write landed before (a replay after a lost acknowledgement): nothing to do.
+      if (!(write.id && isDuplicateKeyError(error))) throw error;
+    }
+  }
+
+  /** Resolves when the store answers a ping (readiness checks, breaker probes). */
+  async ping(): Promise<void> {
+    await this.models.QuerySession.db.db!.admin().ping();
   }
 
   /** Records a connection's status; bookkeeping never fails a query, so refused moves are absorbed. */

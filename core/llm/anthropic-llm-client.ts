@@ -16,6 +16,8 @@ import type {
   LlmResponse,
   LlmTextBlock,
 } from './llm-client.ts';
+import { LlmError } from '../errors.ts';
+import { clipText, type Logger } from '../logger.ts';
 import { llmNotConfigured, toLlmError } from './to-llm-error.ts';
 
 export interface AnthropicLlmConfig {
@@ -40,7 +42,12 @@ export interface AnthropicLlmConfig {
   overloadBackoffMs?: number;
   /** `output_config.effort` for models that support it; omitted by default (the model's own default). */
   effort?: 'low' | 'medium' | 'high';
+  /** Where a response that cannot be read is logged (with its HTTP status and a short excerpt). */
+  logger?: Pick<Logger, 'warn'>;
 }
+
+/** How much of an unreadable response body is logged. */
+const EXCERPT_CHARS = 300;
 
 /** The LLM settings from validated env (config/env.ts); never reads process.env itself. */
 export function anthropicConfigFromEnv(
@@ -99,6 +106,7 @@ export class AnthropicLlmClient implements LlmClient {
   readonly #overloadRetries: number;
   readonly #overloadBackoffMs: number;
   readonly #effort: AnthropicLlmConfig['effort'];
+  readonly #logger: AnthropicLlmConfig['logger'];
 
   constructor(config: AnthropicLlmConfig) {
     this.model = config.model;
@@ -107,6 +115,7 @@ export class AnthropicLlmClient implements LlmClient {
     this.#overloadRetries = config.overloadRetries ?? 1;
     this.#overloadBackoffMs = config.overloadBackoffMs ?? 4_000;
     this.#effort = config.effort;
+    this.#logger = config.logger;
     // Key and base URL are passed explicitly (never undefined) so the SDK does not fall back to reading
     // process.env itself: configuration comes only through config/.
     this.#sdk = config.apiKey
@@ -142,9 +151,11 @@ export class AnthropicLlmClient implements LlmClient {
     let rounds = 0;
     try {
       const message = await pRetry(
-        () => {
+        async () => {
           rounds += 1;
-          return sdk.messages.create(params, { signal: options.signal });
+          // The raw response, so a body that is not a Message can be reported with its status and an excerpt.
+          const response = await sdk.messages.create(params, { signal: options.signal }).asResponse();
+          return this.#readMessage(response);
         },
         {
           retries: this.#overloadRetries,
@@ -165,7 +176,7 @@ export class AnthropicLlmClient implements LlmClient {
           cacheCreationTokens: message.usage.cache_creation_input_tokens ?? 0,
         },
         durationMs: Math.round(performance.now() - started),
-        requestId: (message as { _request_id?: string | null })._request_id ?? undefined,
+        requestId: message.requestId,
         model: message.model,
       };
     } catch (error) {
@@ -175,6 +186,28 @@ export class AnthropicLlmClient implements LlmClient {
         attempts: rounds * (1 + (retryableBySdk(error) ? this.#maxRetries : 0)),
       });
     }
+  }
+
+  async #readMessage(response: Response): Promise<Anthropic.Message & { requestId?: string }> {
+    const text = await response.text();
+    let message: Anthropic.Message | undefined;
+    try {
+      message = JSON.parse(text) as Anthropic.Message;
+    } catch {
+      message = undefined;
+    }
+    if (!message || !Array.isArray(message.content) || typeof message.usage !== 'object') {
+      const excerpt = clipText(text, EXCERPT_CHARS);
+      this.#logger?.warn(
+        { status: response.status, bytes: text.length, excerpt, model: this.model },
+        'Claude sent a response that is not a readable message',
+      );
+      throw new LlmError('llm_failed', `Claude sent a response I could not read (HTTP ${response.status}).`, {
+        hint: 'Please try again; if it keeps happening, check ANTHROPIC_BASE_URL and any proxy in between.',
+        detail: { status: response.status, malformed: true },
+      });
+    }
+    return { ...message, requestId: response.headers.get('request-id') ?? undefined };
   }
 }
 

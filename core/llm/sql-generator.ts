@@ -1,5 +1,6 @@
 import type { DialectCapabilities, SchemaSnapshot } from '../db/database-dialect.ts';
-import { LlmError } from '../errors.ts';
+import { InterruptedError, LlmError } from '../errors.ts';
+import { clipText, type Logger } from '../logger.ts';
 import { buildPrompt, type HistoryTurn, type ReviewedExample } from './build-prompt.ts';
 import { addResponseUsage, emptyUsage, type GenerationUsage } from './generation-usage.ts';
 import type { LlmClient, LlmContentBlock, LlmMessage, LlmToolUseBlock } from './llm-client.ts';
@@ -78,7 +79,21 @@ export interface SqlGeneratorOptions {
    */
   forceToolUse?: boolean;
   clock?: () => Date;
+  /**
+   * One overall budget per question, across the SDK's retries and the repair rounds (`llm.turnBudgetMs`, default
+   * 90 s; 0 turns it off): when it runs out the call in flight is aborted and the user is told.
+   */
+  turnBudgetMs?: number;
+  /** Makes the budget's signal; default AbortSignal.timeout. Tests pass one they abort themselves. */
+  budgetSignal?: (ms: number) => AbortSignal;
+  /** Aborted when threadql shuts down: the call in flight is cancelled rather than waited for. */
+  signal?: AbortSignal;
+  /** Where answers Claude got wrong (no tool call, malformed tool input) are logged with a short excerpt. */
+  logger?: Pick<Logger, 'warn'>;
 }
+
+/** How much of a malformed answer the log shows. */
+const LOG_EXCERPT_CHARS = 300;
 
 const ERROR_FEEDBACK_MAX = 2_000;
 
@@ -100,6 +115,10 @@ export class SqlGenerator {
   readonly #schemaOptions: SqlGeneratorOptions['schemaContext'];
   readonly #forceToolUse: boolean;
   readonly #clock: () => Date;
+  readonly #turnBudgetMs: number;
+  readonly #budgetSignal: (ms: number) => AbortSignal;
+  readonly #signal: AbortSignal | undefined;
+  readonly #logger: SqlGeneratorOptions['logger'];
 
   constructor(client: LlmClient, options: SqlGeneratorOptions = {}) {
     this.#client = client;
@@ -110,6 +129,10 @@ export class SqlGenerator {
     this.#schemaOptions = options.schemaContext;
     this.#forceToolUse = options.forceToolUse ?? false;
     this.#clock = options.clock ?? (() => new Date());
+    this.#turnBudgetMs = options.turnBudgetMs ?? 90_000;
+    this.#budgetSignal = options.budgetSignal ?? ((ms) => AbortSignal.timeout(ms));
+    this.#signal = options.signal;
+    this.#logger = options.logger;
   }
 
   /**
@@ -149,7 +172,13 @@ export class SqlGenerator {
     let lastProblem = '';
     let lastQuery: string | undefined;
 
+    const budget = this.#turnBudgetMs > 0 ? this.#budgetSignal(this.#turnBudgetMs) : undefined;
+    const signals = [request.signal, this.#signal, budget].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const stopped = (attempts: number, cause?: unknown) => this.#stopped(budget, usage, attempts, cause);
+
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      if (signal?.aborted) throw stopped(attempt - 1) ?? signal.reason;
       let response;
       try {
         response = await this.#client.createMessage(
@@ -160,9 +189,11 @@ export class SqlGenerator {
             toolChoice: this.#forceToolUse ? 'any' : 'auto',
             maxTokens: this.#maxTokens,
           },
-          { signal: request.signal },
+          signal ? { signal } : {},
         );
       } catch (error) {
+        const why = stopped(attempt - 1, error);
+        if (why) throw why;
         if (error instanceof LlmError) Object.assign(error.detail, { usage, attempts: attempt - 1 });
         throw error;
       }
@@ -187,6 +218,7 @@ export class SqlGenerator {
           response.stopReason === 'max_tokens'
             ? 'the answer was cut off at the token limit'
             : 'the model answered in text instead of calling a tool';
+        this.#logMalformed(lastProblem, response.stopReason, response.content, attempt);
         messages.push(assistant);
         const extra = toolUses.map((t): LlmContentBlock => ({
           type: 'tool_result',
@@ -214,6 +246,7 @@ export class SqlGenerator {
       }
       lastProblem = problem.message;
       if (problem.query !== undefined) lastQuery = problem.query;
+      else this.#logMalformed(problem.message, response.stopReason, [chosen], attempt);
       messages.push(assistant);
       messages.push({
         role: 'user',
@@ -238,6 +271,43 @@ export class SqlGenerator {
           lastProblem: clip(lastProblem, ERROR_FEEDBACK_MAX),
         },
       },
+    );
+  }
+
+  /** Why the turn must stop now: its budget ran out, or threadql is shutting down; undefined otherwise. */
+  #stopped(
+    budget: AbortSignal | undefined,
+    usage: GenerationUsage,
+    attempts: number,
+    cause?: unknown,
+  ): LlmError | InterruptedError | undefined {
+    if (this.#signal?.aborted) {
+      return new InterruptedError('threadql is restarting, so I stopped writing this query.', {
+        cause,
+        hint: 'Ask again in a moment.',
+        detail: { usage, attempts },
+      });
+    }
+    if (budget?.aborted) {
+      const seconds = Math.round(this.#turnBudgetMs / 1000);
+      return new LlmError('llm_timeout', `Claude did not come up with a query within ${seconds} s.`, {
+        cause,
+        hint: 'Please try again; a shorter or more specific question also helps.',
+        detail: { usage, attempts, budgetMs: this.#turnBudgetMs },
+      });
+    }
+    return undefined;
+  }
+
+  #logMalformed(problem: string, stopReason: string | null, content: unknown, attempt: number): void {
+    this.#logger?.warn(
+      {
+        problem,
+        stopReason,
+        attempt,
+        excerpt: clipText(JSON.stringify(content) ?? '', LOG_EXCERPT_CHARS),
+      },
+      'Claude answered without a usable tool call; asking it again',
     );
   }
 

@@ -1,0 +1,240 @@
+/**
+ * The engine's SessionStore with nothing lost when the store is down: every call runs through the store's breaker
+ * (a bounded wait, failing fast while it is known down), and the records that must not be lost (history entries,
+ * audit events, feedback) go to the durable outbox when the store cannot take them, to be replayed in order,
+ * idempotently, once it is back. Reads and session bookkeeping cannot be deferred: they fail with the store's
+ * DependencyDownError, which the engine turns into "my state store is unreachable".
+ *
+ * Order is kept per process: while anything waits in the outbox, new records queue behind it (after one attempt
+ * to drain it), so the store receives them in the order they were made.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ThreadRef, UserRef } from '../conversation/chat-platform.ts';
+import type { HistoryEntryInput, SessionInfo, SessionStore } from '../conversation/engine-ports.ts';
+import { hasCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { DependencyBreakers } from '../resilience/dependency-breakers.ts';
+import { DependencyDownError } from '../resilience/dependency-errors.ts';
+import type { DeliveryOutcome, DrainResult, DurableOutbox, OutboxRecord } from './durable-outbox.ts';
+
+export type AuditInput = Parameters<SessionStore['audit']>[0];
+export type FeedbackInput = Parameters<SessionStore['recordFeedback']>[0];
+
+/** What creates a thread's session when a replayed write finds none (the turn was recorded while the store was down). */
+export interface SessionOpening {
+  thread: ThreadRef;
+  user: UserRef;
+  connectionName: string;
+  question: string;
+}
+
+/** A store whose record writes take an idempotency key (MongoSessionStore). */
+export interface ReplayableSessionStore extends SessionStore {
+  appendHistoryOnce(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening },
+  ): Promise<number>;
+  auditOnce(event: AuditInput, write: { id?: string; at?: Date }): Promise<void>;
+}
+
+/** How a record write went: written now (with the history sequence), or kept in the outbox for later. */
+export interface RecordOutcome {
+  queued: boolean;
+  /** The history entry's sequence number; absent when queued (assigned at replay). */
+  sequence?: number;
+}
+
+interface HistoryPayload {
+  sessionId: string;
+  entry: HistoryEntryInput;
+  open?: SessionOpening;
+}
+
+export interface OutboxedSessionStoreOptions {
+  /** While records wait, how often a replay is tried even without a breaker closing. Default 5 s. */
+  replayIntervalMs?: number;
+  logger?: Logger;
+}
+
+export class OutboxedSessionStore implements SessionStore {
+  readonly #inner: ReplayableSessionStore;
+  readonly #outbox: DurableOutbox;
+  readonly #breakers: DependencyBreakers;
+  readonly #options: OutboxedSessionStoreOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    inner: ReplayableSessionStore,
+    outbox: DurableOutbox,
+    breakers: DependencyBreakers,
+    options: OutboxedSessionStoreOptions = {},
+  ) {
+    this.#inner = inner;
+    this.#outbox = outbox;
+    this.#breakers = breakers;
+    this.#options = options;
+  }
+
+  /** Replays whatever an earlier run left in the outbox, and replays again whenever the store's breaker closes. */
+  start(): void {
+    this.#unsubscribe = this.#breakers.onStateChange((key, state) => {
+      if (key === 'store' && state === 'closed') void this.flush();
+    });
+    if (this.#outbox.depth > 0) void this.flush();
+  }
+
+  /** Records waiting in the outbox. */
+  get queued(): number {
+    return this.#outbox.depth;
+  }
+
+  /** Delivers what waits in the outbox, oldest first, until the store refuses (then a retry is scheduled). */
+  async flush(): Promise<DrainResult> {
+    const result = await this.#outbox.drain((record) => this.#deliver(record));
+    if (result.delivered || result.dead)
+      this.#options.logger?.info(
+        { delivered: result.delivered, dead: result.dead, remaining: result.remaining },
+        'replayed records kept while the store was unreachable',
+      );
+    if (result.remaining > 0) this.#scheduleReplay();
+    return result;
+  }
+
+  /** Stops the replay timer and makes a last attempt to deliver (records that still wait stay on disk). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#unsubscribe?.();
+    if (this.#outbox.depth > 0) await this.flush().catch(() => {});
+  }
+
+  // ---- records: never lost ----
+
+  /** appendHistory that says whether the entry was written or queued; `open` lets a replay create the session. */
+  async recordHistory(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    open?: SessionOpening,
+  ): Promise<RecordOutcome> {
+    const payload: HistoryPayload = { sessionId, entry, ...(open ? { open } : {}) };
+    const outcome = await this.#record('history', payload, (id, at) =>
+      this.#inner.appendHistoryOnce(sessionId, entry, { id, at, ...(open ? { open } : {}) }),
+    );
+    return outcome.queued ? { queued: true } : { queued: false, sequence: outcome.value };
+  }
+
+  /** Appends a history entry; when the store is down it is queued and 0 is returned (the sequence comes at replay). */
+  async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
+    return (await this.recordHistory(sessionId, entry)).sequence ?? 0;
+  }
+
+  /** Records an audit event now, or durably for later when the store is down (never throws for an outage). */
+  async audit(event: AuditInput): Promise<void> {
+    await this.recordAudit(event);
+  }
+
+  /** audit that says whether the event was written or queued. */
+  async recordAudit(event: AuditInput): Promise<RecordOutcome> {
+    const outcome = await this.#record('audit', event, (id, at) => this.#inner.auditOnce(event, { id, at }));
+    return { queued: outcome.queued };
+  }
+
+  async recordFeedback(input: FeedbackInput): Promise<void> {
+    await this.#record('feedback', input, () => this.#inner.recordFeedback(input));
+  }
+
+  // ---- reads and bookkeeping: bounded, fail fast while the store is down ----
+
+  openSession(
+    thread: ThreadRef,
+    user: UserRef,
+    connectionName: string,
+    question: string,
+  ): Promise<SessionInfo> {
+    return this.#store(() => this.#inner.openSession(thread, user, connectionName, question));
+  }
+
+  findSession(thread: ThreadRef): Promise<SessionInfo | undefined> {
+    return this.#store(() => this.#inner.findSession(thread));
+  }
+
+  setConnection(sessionId: string, connectionName: string): Promise<void> {
+    return this.#store(() => this.#inner.setConnection(sessionId, connectionName));
+  }
+
+  #store<T>(work: () => Promise<T>): Promise<T> {
+    return this.#breakers.call('store', work);
+  }
+
+  /**
+   * Writes now when nothing waits and the store answers; otherwise appends to the outbox (on disk before this
+   * returns). Errors that are not an outage (a validation error) are the caller's, as before.
+   */
+  async #record<T>(
+    kind: string,
+    payload: unknown,
+    direct: (id: string, at: Date) => Promise<T>,
+  ): Promise<{ queued: true } | { queued: false; value: T }> {
+    const id = randomUUID();
+    const at = new Date();
+    if (this.#outbox.depth > 0) await this.flush().catch(() => undefined);
+    if (this.#outbox.depth === 0) {
+      try {
+        return { queued: false, value: await this.#store(() => direct(id, at)) };
+      } catch (error) {
+        if (!(error instanceof DependencyDownError)) throw error;
+      }
+    }
+    await this.#outbox.append(kind, payload, id);
+    this.#options.logger?.warn(
+      { kind, id, queued: this.#outbox.depth },
+      'the store is unreachable; kept the record in the local outbox for replay',
+    );
+    this.#scheduleReplay();
+    return { queued: true };
+  }
+
+  async #deliver(record: OutboxRecord): Promise<DeliveryOutcome> {
+    const at = new Date(record.at);
+    try {
+      await this.#store(async () => {
+        switch (record.kind) {
+          case 'history': {
+            const { sessionId, entry, open } = record.payload as HistoryPayload;
+            await this.#inner.appendHistoryOnce(sessionId, entry, {
+              id: record.id,
+              at,
+              replay: true,
+              ...(open ? { open } : {}),
+            });
+            return;
+          }
+          case 'audit':
+            await this.#inner.auditOnce(record.payload as AuditInput, { id: record.id, at });
+            return;
+          case 'feedback':
+            await this.#inner.recordFeedback(record.payload as FeedbackInput);
+            return;
+          default:
+            throw new Error(`unknown outbox record kind "${record.kind}"`);
+        }
+      });
+      return 'done';
+    } catch (error) {
+      if (error instanceof DependencyDownError || hasCode(error, 'conflict')) return 'retry';
+      return { dead: error instanceof Error ? error.message.slice(0, 500) : String(error) };
+    }
+  }
+
+  #scheduleReplay(): void {
+    if (this.#closed || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush().catch(() => this.#scheduleReplay());
+    }, this.#options.replayIntervalMs ?? 5_000);
+    this.#timer.unref();
+  }
+}
