@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { ConnectionConfig } from '../config/config-file.ts';
 import type { ThreadqlConfig } from '../config/load-config.ts';
@@ -24,6 +24,19 @@ import { SqlGenerator } from '../core/llm/sql-generator.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureSampleDatabase } from '../core/sample/sample-database.ts';
 import { connectStore } from '../core/store/connect-store.ts';
+import { connectRedis } from '../core/store/connect-redis.ts';
+import { InterruptedError } from '../core/errors.ts';
+import { GuardedLlmClient } from '../core/llm/guarded-llm-client.ts';
+import { ThreadqlMetrics } from '../core/metrics/threadql-metrics.ts';
+import { DurableOutbox } from '../core/outbox/durable-outbox.ts';
+import { OutboxedSessionStore } from '../core/outbox/outboxed-session-store.ts';
+import {
+  DependencyBreakers,
+  type DependencyBreakersOptions,
+} from '../core/resilience/dependency-breakers.ts';
+import { guardRedis } from '../core/resilience/guarded-redis.ts';
+import type { ReadinessCheck } from './operator/operator-endpoints.ts';
+import { degradingOnce, memoryOnce, redisOnce } from './slack/event-dedupe.ts';
 import { ChartPool } from '../renderers/chart/chart-pool.ts';
 import { MermaidBrowser } from '../renderers/erd/mermaid-browser.ts';
 import { findExecutable } from './local-services/find-executable.ts';
@@ -36,7 +49,18 @@ export interface Threadql {
   engine: ConversationEngine;
   connections: ConfiguredConnections;
   store: Connection;
+  /** Redis with its commands behind the `redis` breaker. */
   redis: Redis;
+  /** The engine's SessionStore: breaker-bounded, with history and audit kept in the outbox while the store is down. */
+  sessions: OutboxedSessionStore;
+  breakers: DependencyBreakers;
+  metrics: ThreadqlMetrics;
+  /** Aborted by cancel(): Claude calls and queries in flight stop (shutdown). */
+  signal: AbortSignal;
+  /** Cancels the work in flight (the first step of a shutdown). */
+  cancel(): void;
+  /** Store and Redis readiness, for /readyz (the platforms add their own). */
+  readinessChecks(): ReadinessCheck[];
   /** One line per resource: which store, which Redis, which connections, whether Claude is configured. */
   describe(): string[];
   close(): Promise<void>;
@@ -50,6 +74,13 @@ export interface CreateOptions {
   onProgress?: (message: string) => void;
   /** Start a warm Chromium for ERD images (default true when one is found). */
   erdBrowser?: boolean;
+  /** Breaker timings (tests use short ones); defaults per dependency in DependencyBreakers. */
+  breakers?: DependencyBreakersOptions['settings'];
+  /** Start-up wait for Redis (default 10 s). */
+  redisConnectTimeoutMs?: number;
+  /** How often the outbox retries while records wait (default 5 s). */
+  replayIntervalMs?: number;
+  metrics?: ThreadqlMetrics;
 }
 
 /** The connections to serve: threadql.yml's, or the embedded sample database when it names none. */
@@ -85,6 +116,8 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     for (const stop of closers.reverse())
       await stop().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
   };
+  const lifecycle = new AbortController();
+  const metrics = options.metrics ?? new ThreadqlMetrics();
   try {
     let storeUri = env.MONGODB_URI;
     if (storeUri) lines.push('store: MONGODB_URI');
@@ -99,7 +132,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       storeUri = embedded.uri;
       lines.push(`store: ${embedded.description}, data in ${embedded.dataDir}`);
     }
-    const store = await connectStore(storeUri);
+    const store = await connectStore(storeUri, { logger });
     closers.push(() => store.close());
 
     let redisUrl = env.REDIS_URL;
@@ -110,36 +143,82 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       redisUrl = embedded.url;
       lines.push(`redis: ${embedded.description}`);
     }
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
-    await redis.connect();
-    closers.push(async () => void (await redis.quit()));
+    const rawRedis = await connectRedis(redisUrl, {
+      logger,
+      ...(options.redisConnectTimeoutMs ? { connectTimeoutMs: options.redisConnectTimeoutMs } : {}),
+    });
+    closers.push(() => closeRedis(rawRedis));
 
     const { connections: targets, sample } = await targetConnections(config);
-    const sessions = await MongoSessionStore.create(store, {
+    const mongoSessions = await MongoSessionStore.create(store, {
       connections: targets,
       masterKey: masterKey(env.THREADQL_MASTER_KEY, dataDir, logger),
       schemaTtlSeconds: config.file.limits.schemaCacheTtlSeconds,
     });
+    const breakers = new DependencyBreakers({
+      ...(options.breakers ? { settings: options.breakers } : {}),
+      // Raw clients: the probe already runs through the breaker.
+      probes: { store: () => mongoSessions.ping(), redis: () => rawRedis.ping() },
+      onStateChange: (key, state) => {
+        metrics.breaker(key, state);
+        if (state === 'open')
+          logger.warn({ dependency: key }, 'dependency unreachable: failing fast for now');
+        if (state === 'closed') logger.info({ dependency: key }, 'dependency reachable again');
+      },
+      onFailure: (key) => metrics.dependencyErrors.inc({ dependency: key }),
+    });
+    closers.push(async () => breakers.shutdown());
+    const redis = guardRedis(rawRedis, breakers);
+
+    const outbox = await DurableOutbox.open({
+      dir: join(dataDir, 'outbox'),
+      onDepth: (depth) => metrics.outboxDepth.set(depth),
+      onProblem: (message, detail) => logger.warn(detail, message),
+    });
+    closers.push(() => outbox.close());
+    if (outbox.depth)
+      lines.push(`outbox: ${outbox.depth} records from an earlier run to replay (${outbox.path})`);
+    const sessions = new OutboxedSessionStore(mongoSessions, outbox, breakers, {
+      logger,
+      ...(options.replayIntervalMs ? { replayIntervalMs: options.replayIntervalMs } : {}),
+    });
+    sessions.start();
+    closers.push(() => sessions.close());
+
     const cache = new SchemaCache(redis, {
       ttlSeconds: config.file.limits.schemaCacheTtlSeconds,
       onError: (err, operation) => logger.warn({ err, operation }, 'schema cache unavailable'),
     });
-    // Redis is the fast path; DatabaseConnection.schemaCache keeps the snapshot for admins and restarts.
+    // Redis is the fast path; DatabaseConnection.schemaCache keeps the snapshot for admins and restarts. Neither
+    // is needed to answer: with both down the schema is read from the database itself.
     const schemaStore = {
       get: async (name: string) => {
         const cached = await cache.get(name);
         if (cached) return cached;
-        const stored = await sessions.readSchema(name);
+        const stored = await breakers
+          .call('store', () => mongoSessions.readSchema(name))
+          .catch((err: unknown) => void logger.warn({ err }, 'stored schema unavailable'));
         if (stored) await cache.set(name, stored);
-        return stored;
+        return stored ?? undefined;
       },
       set: async (name: string, schema: Parameters<typeof cache.set>[1]) => {
         await cache.set(name, schema);
-        await sessions.writeSchema(name, schema);
+        await breakers
+          .call('store', () => mongoSessions.writeSchema(name, schema))
+          .catch((err: unknown) => logger.warn({ err }, 'could not keep the schema in the store'));
       },
     };
-    const connections = new ConfiguredConnections(targets, schemaStore, (name, status, detail) =>
-      sessions.setConnectionStatus(name, status, detail),
+    const connections = new ConfiguredConnections(
+      targets,
+      schemaStore,
+      // Status bookkeeping never fails a turn.
+      (name, status, detail) =>
+        breakers
+          .call('store', () => mongoSessions.setConnectionStatus(name, status, detail))
+          .catch((err: unknown) =>
+            logger.warn({ err, connection: name }, 'could not record a connection status'),
+          ),
+      { breakers, metrics, signal: lifecycle.signal },
     );
     closers.push(() => connections.close());
     lines.push(
@@ -149,7 +228,14 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     );
 
     const generator = env.ANTHROPIC_API_KEY
-      ? new SqlGenerator(new AnthropicLlmClient(anthropicConfigFromEnv(env)))
+      ? new SqlGenerator(
+          new GuardedLlmClient(
+            new AnthropicLlmClient({ ...anthropicConfigFromEnv(env), logger }),
+            breakers,
+            metrics,
+          ),
+          { turnBudgetMs: config.file.llm.turnBudgetMs, signal: lifecycle.signal, logger },
+        )
       : undefined;
     lines.push(
       generator
@@ -182,11 +268,17 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       isAdmin: listed(config.file.admins),
       now: () => new Date(),
     };
+    // A retried event is answered once across replicas through Redis; while Redis is down, once per process.
+    const firstSeen = degradingOnce(
+      redisOnce(redis, { prefix: 'threadql:seen:' }),
+      memoryOnce({ ttlMs: 60 * 60 * 1000 }),
+      (err) => logger.warn({ err }, 'de-duplication fell back to this process (Redis unreachable)'),
+    );
     const engine = new ConversationEngine({
       sessions,
       settings,
       logger,
-      firstSeen: async (key) => (await redis.set(`threadql:seen:${key}`, '1', 'EX', 86_400, 'NX')) === 'OK',
+      firstSeen,
       flows: createFlows({
         connections,
         generator,
@@ -196,11 +288,41 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       }),
     });
     closers.push(() => engine.idle());
-    return { engine, connections, store, redis, describe: () => lines, close };
+    return {
+      engine,
+      connections,
+      store,
+      redis,
+      sessions,
+      breakers,
+      metrics,
+      signal: lifecycle.signal,
+      cancel: () =>
+        lifecycle.abort(new InterruptedError('threadql is shutting down (a restart or a deploy).')),
+      readinessChecks: () => [
+        { name: 'store', check: () => mongoSessions.ping() },
+        { name: 'redis', check: async () => void (await rawRedis.ping()) },
+      ],
+      describe: () => lines,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Quits Redis politely when it answers, and drops the connection either way (a Redis that is down cannot QUIT). */
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.quit().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 1_000))),
+    ]);
+    clearTimeout(timer);
+  }
+  redis.disconnect();
 }
 
 /** THREADQL_MASTER_KEY, or a key generated once into the data directory (a laptop default, said so in the log). */

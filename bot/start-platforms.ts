@@ -9,7 +9,9 @@ import type { Logger } from '../core/logger.ts';
 import { suggestPrompts, type SuggestedPrompt } from '../core/conversation/suggest-prompts.ts';
 import type { Threadql } from './create-threadql.ts';
 import { DiscordPlatform, type DiscordPlatformOptions } from './discord/discord-platform.ts';
-import { redisOnce } from './slack/event-dedupe.ts';
+import { operatorRoutes } from './operator/operator-endpoints.ts';
+import { platformReadiness } from './operator/platform-readiness.ts';
+import { degradingOnce, memoryOnce, redisOnce } from './slack/event-dedupe.ts';
 import { slackEnvOptions } from './slack/slack-env-options.ts';
 import { SlackPlatform, type SlackPlatformOptions } from './slack/slack-platform.ts';
 
@@ -87,8 +89,16 @@ export async function startPlatforms(
           ]),
         ],
         assistant: { suggestedPrompts: await schemaPrompts(threadql, log), promptsTitle: 'Ask your data' },
-        // Shared by every replica: a retried event is answered once whichever replica receives it.
-        once: redisOnce(threadql.redis),
+        // Shared by every replica: a retried event is answered once whichever replica receives it (while Redis is
+        // down, once per replica rather than not at all).
+        once: degradingOnce(redisOnce(threadql.redis), memoryOnce(), (err) =>
+          log.warn({ err }, 'event de-duplication fell back to this process (Redis unreachable)'),
+        ),
+        // /healthz, /readyz and /metrics next to the events endpoint (HTTP mode; ignored in Socket Mode).
+        routes: operatorRoutes({
+          metrics: threadql.metrics,
+          checks: () => [...threadql.readinessChecks(), ...platformReadiness(started)],
+        }),
         logger: boltLogger(log),
         logLevel: BOLT_LEVELS[log.level] ?? LogLevel.INFO,
         ...overrides.slack,

@@ -3,9 +3,19 @@ import { loadConfig } from '../../config/load-config.ts';
 import { pathList } from '../../config/process-info.ts';
 import { toUserMessage } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createThreadql } from '../create-threadql.ts';
+import { createThreadql, type Threadql } from '../create-threadql.ts';
+import { GracefulShutdown } from '../graceful-shutdown.ts';
+import { operatorRoutes, startOperatorServer } from '../operator/operator-endpoints.ts';
+import { platformReadiness } from '../operator/platform-readiness.ts';
+import { SlackPlatform } from '../slack/slack-platform.ts';
 import { startPlatforms } from '../start-platforms.ts';
 import { startShellSession } from './shell.ts';
+
+/** Prints why threadql cannot start and exits non-zero at once (a Redis client retrying must not keep it alive). */
+function startFailed(error: unknown): never {
+  process.stderr.write(`threadql: cannot start: ${toUserMessage(error)}\n`);
+  process.exit(1);
+}
 
 /** `threadql run`: serves Slack and/or Discord when their tokens are set; otherwise the terminal shell. */
 export function registerRunCommand(program: Command): void {
@@ -13,38 +23,76 @@ export function registerRunCommand(program: Command): void {
     .command('run', { isDefault: true })
     .description('start threadql: Slack and/or Discord when configured, else the terminal shell')
     .action(async () => {
+      let config;
       try {
-        const config = await loadConfig();
-        if (!config.env.SLACK_BOT_TOKEN && !config.env.DISCORD_TOKEN) {
-          process.stderr.write(
-            'threadql: no SLACK_BOT_TOKEN or DISCORD_TOKEN set, starting the terminal shell\n',
-          );
+        config = await loadConfig();
+      } catch (error) {
+        startFailed(error);
+      }
+      if (!config.env.SLACK_BOT_TOKEN && !config.env.DISCORD_TOKEN) {
+        process.stderr.write(
+          'threadql: no SLACK_BOT_TOKEN or DISCORD_TOKEN set, starting the terminal shell\n',
+        );
+        try {
           await startShellSession({});
-          return;
+        } catch (error) {
+          startFailed(error);
         }
-        const logger = createLogger(config.env.THREADQL_LOG_LEVEL);
-        const threadql = await createThreadql({
+        return;
+      }
+      const logger = createLogger(config.env.THREADQL_LOG_LEVEL);
+      let threadql: Threadql;
+      try {
+        threadql = await createThreadql({
           config,
           logger,
           pathList: pathList(),
           onProgress: (m) => logger.info(m),
         });
-        for (const line of threadql.describe()) logger.info(line);
-        const platforms = await startPlatforms(threadql, config, logger).catch(async (error: unknown) => {
-          await threadql.close();
-          throw error;
-        });
-        const stop = async () => {
-          logger.info('shutting down');
+      } catch (error) {
+        startFailed(error);
+      }
+      for (const line of threadql.describe()) logger.info(line);
+      const platforms = await startPlatforms(threadql, config, logger).catch(async (error: unknown) => {
+        await threadql.close();
+        startFailed(error);
+      });
+      // In Slack HTTP mode the operator endpoints share Bolt's port; otherwise they get HEALTH_PORT, when set.
+      const slackHttp = platforms.some((p) => p instanceof SlackPlatform && p.mode === 'http');
+      let operator: { port: number; close(): Promise<void> } | undefined;
+      if (!slackHttp && config.env.HEALTH_PORT) {
+        operator = await startOperatorServer(
+          operatorRoutes({
+            metrics: threadql.metrics,
+            checks: () => [...threadql.readinessChecks(), ...platformReadiness(platforms)],
+          }),
+          { port: config.env.HEALTH_PORT },
+        ).catch(async (error: unknown) => {
           for (const p of platforms) await p.stop().catch(() => {});
           await threadql.close();
-          process.exit(0);
-        };
-        process.once('SIGINT', () => void stop());
-        process.once('SIGTERM', () => void stop());
-      } catch (error) {
-        process.stderr.write(`threadql: ${toUserMessage(error)}\n`);
-        process.exitCode = 1;
+          startFailed(error);
+        });
+        logger.info({ port: operator.port }, 'operator endpoints: /healthz, /readyz, /metrics');
       }
+      new GracefulShutdown({
+        graceMs: config.file.shutdown.graceMs,
+        logger,
+        steps: {
+          cancel: () => threadql.cancel(),
+          drain: async () => {
+            // Stop taking events first (a load balancer moves on), then let the cancelled turns write their replies.
+            await Promise.all(
+              platforms.map((p) => (p instanceof SlackPlatform ? p.stopAccepting() : undefined)),
+            );
+            await threadql.engine.idle();
+            for (const p of platforms)
+              await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'stop failed'));
+          },
+          close: async () => {
+            await operator?.close();
+            await threadql.close();
+          },
+        },
+      }).install();
     });
 }

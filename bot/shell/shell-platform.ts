@@ -21,6 +21,7 @@ import type {
   UserRef,
 } from '../../core/conversation/chat-platform.ts';
 import type { QueryResult } from '../../core/db/database-dialect.ts';
+import { mrkdwnToTerminal } from './terminal-text.ts';
 
 export interface ShellPlatformOptions {
   input: Readable;
@@ -35,6 +36,10 @@ export interface ShellPlatformOptions {
   width?: number;
   /** Thread id; a fresh one per run by default, pass the same id to continue a session. */
   threadId?: string;
+  /** Style text with ANSI codes (a terminal); default false: the mrkdwn markers are dropped. */
+  ansi?: boolean;
+  /** Shown when threadql waits for a line (`you> ` on a terminal); default none (piped input). */
+  prompt?: string;
 }
 
 interface PendingModal {
@@ -82,7 +87,13 @@ export class ShellPlatform implements ChatPlatform {
     this.handlers = handlers;
     this.readline = createInterface({ input: this.options.input, terminal: false });
     this.done = (async () => {
-      for await (const line of this.readline!) await this.onLine(line);
+      this.showPrompt();
+      for await (const line of this.readline!) {
+        await this.onLine(line);
+        if (!this.modal) this.showPrompt();
+      }
+      // End the prompt's line so the shell's own prompt starts on a fresh one.
+      if (this.options.prompt) this.options.output.write('\n');
     })();
   }
 
@@ -106,12 +117,12 @@ export class ShellPlatform implements ChatPlatform {
   }
 
   async upload(_thread: ThreadRef, files: FileAttachment[], comment?: string): Promise<void> {
-    if (comment) this.write(`threadql> ${comment}`);
+    if (comment) this.write(`threadql> ${this.text(comment)}`);
     for (const file of files) this.write(`  📎 ${await this.save(file)}`);
   }
 
   async postEphemeral(_thread: ThreadRef, _user: UserRef, text: string): Promise<void> {
-    this.write(`threadql (only you)> ${text}`);
+    this.write(`threadql (only you)> ${this.text(text)}`);
   }
 
   /** A reply only the local user sees: printed like any other, marked as private. */
@@ -192,10 +203,10 @@ export class ShellPlatform implements ChatPlatform {
     for (const part of reply.parts) {
       switch (part.type) {
         case 'text':
-          out.push(part.text);
+          out.push(this.text(part.text));
           break;
         case 'context':
-          out.push(`  ${part.text}`);
+          out.push(`  ${this.text(part.text)}`);
           break;
         case 'code':
           out.push(
@@ -240,5 +251,13 @@ export class ShellPlatform implements ChatPlatform {
 
   private write(text: string): void {
     this.options.output.write(`${text}\n`);
+  }
+
+  private text(mrkdwn: string): string {
+    return mrkdwnToTerminal(mrkdwn, { ansi: this.options.ansi === true });
+  }
+
+  private showPrompt(): void {
+    if (this.options.prompt) this.options.output.write(this.options.prompt);
   }
 }

@@ -12,6 +12,10 @@ export interface StartShellOptions {
   userName?: string;
   threadId?: string;
   width?: number;
+  /** ANSI styling (a terminal). */
+  ansi?: boolean;
+  /** Input prompt, e.g. `you> ` (a terminal). */
+  prompt?: string;
 }
 
 /** Starts the terminal adapter on the given streams; resolves when the input ends and every turn is done. */
@@ -20,11 +24,20 @@ export async function runShell(options: StartShellOptions): Promise<ShellPlatfor
     input: options.input,
     output: options.output,
     outputDir: join(resolve(options.dataDir), 'out'),
-    formatTable: (result, previewRows, width) =>
-      renderTextTable(result, { maxWidth: width, maxRows: previewRows, escape: 'none' }).message,
+    // A terminal needs no code fence around the table: indent it like the shell's code parts instead.
+    formatTable: (result, previewRows, width) => {
+      const text = renderTextTable(result, { maxWidth: width - 4, maxRows: previewRows, escape: 'none' });
+      const indented = text.table
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n');
+      return `\n${indented}\n  ${text.caption}`;
+    },
     ...(options.userName ? { userName: options.userName } : {}),
     ...(options.threadId ? { threadId: options.threadId } : {}),
     ...(options.width ? { width: options.width } : {}),
+    ...(options.ansi ? { ansi: true } : {}),
+    ...(options.prompt ? { prompt: options.prompt } : {}),
   });
   await shell.start(options.threadql.engine.handlersFor(shell));
   return shell;

@@ -33,3 +33,26 @@ export function memoryOnce(options: { ttlMs?: number; now?: () => number } = {})
     return true;
   };
 }
+
+/**
+ * A OnceFn that never drops an event because its shared store is down: when `primary` (Redis) fails, the key is
+ * judged by `fallback` (an in-process window) instead. Duplicates are then caught within this process only, so
+ * while Redis is down a retry that reaches another replica may be answered twice; that beats answering no one.
+ */
+export function degradingOnce(
+  primary: OnceFn,
+  fallback: OnceFn = memoryOnce({ ttlMs: 60 * 60 * 1000 }),
+  onFallback: (error: unknown) => void = () => {},
+): OnceFn {
+  return async (key) => {
+    try {
+      const first = await primary(key);
+      // Remember it locally too, so a repeat during a later outage is still caught here.
+      if (first) await fallback(key);
+      return first;
+    } catch (error) {
+      onFallback(error);
+      return fallback(key);
+    }
+  };
+}

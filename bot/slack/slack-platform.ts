@@ -4,7 +4,7 @@
  * ButtonClick / ModalSubmit, and neutral Replies into Block Kit. Every listener acknowledges first and hands the
  * work to the handlers afterwards, so Slack's 3-second ack deadline never depends on the LLM or a database.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type webApi } from '@slack/bolt';
 import type {
@@ -96,10 +96,15 @@ export interface SlackPlatformOptions {
   displayNames?: boolean;
   /** Cache and wait limits for the users.info / usergroups.users.list lookups. */
   directory?: Pick<SlackDirectoryOptions, 'ttlMs' | 'failureTtlMs' | 'timeoutMs' | 'maxEntries'>;
+  /** HTTP mode: extra GET routes served next to the events endpoint (the operator's /healthz, /readyz, /metrics). */
+  routes?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void }[];
   logger?: Logger;
   logLevel?: LogLevel;
   now?: () => Date;
 }
+
+/** Requests stamped further ahead than this are refused (Bolt refuses only those too far in the past). */
+const MAX_FUTURE_SKEW_SECONDS = 5 * 60;
 
 const DEFAULT_PATH = '/slack/events';
 /** Assistant threads remembered for native feedback; past this the set starts over (plain buttons still work). */
@@ -128,6 +133,7 @@ export class SlackPlatform implements ChatPlatform {
   private readonly assistantThreads = new Set<string>();
   private handlers: PlatformHandlers | undefined;
   private server: Server | undefined;
+  private socketClosed = false;
 
   constructor(options: SlackPlatformOptions) {
     this.options = options;
@@ -166,8 +172,10 @@ export class SlackPlatform implements ChatPlatform {
             signingSecret: options.signingSecret as string,
             endpoints: options.path ?? DEFAULT_PATH,
             processBeforeResponse: options.processBeforeResponse ?? false,
+            customRoutes: (options.routes ?? []).map((r) => ({ ...r, method: ['GET'] })),
             ...logging,
           });
+    if (this.receiver instanceof HTTPReceiver) this.refuseFutureRequests(this.receiver);
     this.app = new App({
       token: options.botToken,
       receiver: this.receiver,
@@ -234,11 +242,31 @@ export class SlackPlatform implements ChatPlatform {
     }
   }
 
+  /** True while Slack can reach threadql: the HTTP server listens, or the Socket Mode connection is open. */
+  isReady(): boolean {
+    if (this.receiver instanceof SocketModeReceiver)
+      return this.receiver.client.websocket?.isActive() === true;
+    return this.server?.listening === true;
+  }
+
   async stop(): Promise<void> {
-    if (this.receiver instanceof SocketModeReceiver) await this.receiver.client.disconnect();
-    else if (this.server) await this.app.stop();
-    this.server = undefined;
+    await this.stopAccepting();
     await this.idle();
+  }
+
+  /**
+   * Stops taking events (closes the HTTP listener or the Socket Mode connection) while replies still go out:
+   * the first step of a graceful shutdown, so a load balancer sends new events to another replica.
+   */
+  async stopAccepting(): Promise<void> {
+    if (this.receiver instanceof SocketModeReceiver) {
+      if (this.socketClosed) return;
+      this.socketClosed = true;
+      await this.receiver.client.disconnect();
+    } else if (this.server) {
+      this.server = undefined;
+      await this.app.stop();
+    }
   }
 
   /** Resolves once every piece of work handed to the handlers has settled (tests, graceful shutdown). */
@@ -367,6 +395,26 @@ export class SlackPlatform implements ChatPlatform {
   }
 
   // ---- incoming ----
+
+  /**
+   * Bolt checks the signed timestamp only against the past (replays of old requests); a request stamped more than
+   * five minutes ahead is refused here too, so a captured signature cannot be held for later use.
+   */
+  private refuseFutureRequests(receiver: HTTPReceiver): void {
+    const next = receiver.requestListener;
+    receiver.requestListener = (req, res) => {
+      const stamp = Number(req.headers['x-slack-request-timestamp']);
+      const nowSeconds = Math.floor(this.now().getTime() / 1000);
+      if (Number.isFinite(stamp) && stamp - nowSeconds > MAX_FUTURE_SKEW_SECONDS) {
+        this.logger.warn(
+          `threadql: refused a Slack request stamped ${stamp - nowSeconds} s in the future (${req.url ?? ''})`,
+        );
+        res.writeHead(401).end();
+        return;
+      }
+      next(req, res);
+    };
+  }
 
   private registerListeners(): void {
     this.app.event('app_mention', async ({ event, body, context }) => {

@@ -68,7 +68,7 @@ describe('shell on the embedded sample database', () => {
     const card = await h.waitFor(/\[1\] Run {2}\[2\] Edit SQL {2}\[3\] Cancel/);
     expect(card).toContain('Counts customers per country.');
     expect(card).toContain('GROUP BY country');
-    expect(card).toMatch(/connection \*sample\* · read/);
+    expect(card).toMatch(/connection sample · read/);
 
     const request = fake.requests[0]!.body;
     const system = JSON.stringify(request.system);
@@ -121,8 +121,8 @@ describe('shell on the embedded sample database', () => {
   it('never runs a write: it is shown as needing approval and the data stays', async () => {
     fake.enqueue(toolUseReply("UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL"));
     h.send('move inactive customers to the free plan');
-    const card = await h.waitFor(/need an approval[\s\S]*?connection \*sample\*[^\n]*\n/);
-    expect(card).toContain('classified as *write*');
+    const card = await h.waitFor(/need an approval[\s\S]*?connection sample[^\n]*\n/);
+    expect(card).toContain('classified as write');
     expect(card).not.toContain('[1] Run');
     const history = await historyOf(h, 6);
     expect(history[5]).toMatchObject({
@@ -203,7 +203,7 @@ describe('shell on a PostgreSQL connection from threadql.yml', () => {
         ),
       );
       h.send('goals per team?');
-      await h.waitFor(/connection \*league\* · read/);
+      await h.waitFor(/connection league · read/);
       h.send('1');
       const result = await h.waitFor(/\[1\] 👍/);
       expect(result).toMatch(/Blues\s+│\s+400/);

@@ -17,6 +17,8 @@ export interface RecordedCall {
   method: string;
   args: Record<string, unknown>;
   token: string | undefined;
+  /** What the fake answered (e.g. the `ts` of a posted message). */
+  result?: Record<string, unknown>;
 }
 
 /** One recorded upload to an external upload URL. */
@@ -206,7 +208,8 @@ export class FakeSlackApi {
     const token = auth?.startsWith('Bearer ')
       ? auth.slice('Bearer '.length)
       : (args.token as string | undefined);
-    this.calls.push({ method, args, token });
+    const call: RecordedCall = { method, args, token };
+    this.calls.push(call);
     const delay = this.delays.get(method)?.shift();
     if (delay) await new Promise((r) => setTimeout(r, delay));
 
@@ -222,7 +225,8 @@ export class FakeSlackApi {
       }
       return send(res, 200, { ok: false, error: injected.error });
     }
-    send(res, 200, this.answer(method, args));
+    call.result = this.answer(method, args);
+    send(res, 200, call.result);
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {

@@ -172,6 +172,26 @@ describe('SlackPlatform over HTTP: triggers', () => {
     expect(handlers.messages).toHaveLength(0);
   });
 
+  it('refuses a request stamped more than five minutes in the future; four minutes of clock skew pass', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = await postEvent(url, eventCallback(appMention('from the future')), {
+      ...sign,
+      timestamp: now + 6 * 60,
+    });
+    await platform.idle();
+    expect(ahead.status).toBe(401);
+    expect(handlers.messages).toHaveLength(0);
+    expect(logger.warnings.some((l) => /stamped 3\d\d s in the future/.test(l))).toBe(true);
+
+    const skewed = await postEvent(url, eventCallback(appMention('slightly ahead')), {
+      ...sign,
+      timestamp: now + 4 * 60,
+    });
+    await platform.idle();
+    expect(skewed.status).toBe(200);
+    expect(handlers.messages.map((m) => m.text)).toEqual(['slightly ahead']);
+  });
+
   it('acknowledges before the handler finishes', async () => {
     let release!: () => void;
     handlers.gate = new Promise<void>((r) => (release = r));
