@@ -319,7 +319,8 @@ export const GRAMMAR: readonly GrammarEntry[] = [
     usage: 'help',
     summary: 'this list',
     section: 'Admin',
-    parse: (i) => (i.head === 'help' || i.head === '?' || i.words.length === 0 ? none : undefined),
+    // Empty means nothing at all: a message that is only a fenced block is pasted SQL, not a call for help.
+    parse: (i) => (i.head === 'help' || i.head === '?' || i.text.trim() === '' ? none : undefined),
   },
 ];
 

@@ -9,6 +9,7 @@ describe('the chat grammar', () => {
     ['?', { name: 'help', args: {} }],
     ['', { name: 'help', args: {} }],
     ['/threadql help', { name: 'help', args: {} }],
+    ['```sql\nSELECT 1\n```', { name: 'question', args: { text: '```sql\nSELECT 1\n```' } }],
     ['connections', { name: 'connections', args: {} }],
     ['use shop', { name: 'use', args: { connection: 'shop' } }],
     ['schema', { name: 'schema', args: { tables: [] } }],

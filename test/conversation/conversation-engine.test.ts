@@ -96,15 +96,17 @@ describe('ConversationEngine', () => {
     const { send } = await start([echoQuestions, { commands: { schedule: async () => {} } }]);
     const out = await send('schedule weekly daily at 09:00');
     expect(out).toContain('Say which channel the report goes to');
-    expect(out).toContain('Usage: `schedule <name> <when> in <channel> [key=value …]`');
+    // The shell renders the reply's mrkdwn for the terminal (no backticks).
+    expect(out).toContain('Usage: schedule <name> <when> in <channel> [key=value …]');
     expect(out).not.toContain('question:');
   });
 
   it('help lists what the flows of this build answer', async () => {
     const { engine, send } = await start([echoQuestions]);
     const out = await send('help');
-    expect(out).toContain('`ask <question>`');
-    expect(out).not.toContain('`run <name>');
+    expect(out).toContain('• ask <question>:');
+    expect(out).not.toContain('run <name>');
+    expect(engine.helpText('slack')).toContain('`ask <question>`');
     expect(engine.helpText('slack')).not.toContain('`as <name>`');
   });
 

@@ -175,13 +175,19 @@ export class SlackEndpoint {
 
   /** Waits for the thread's first post to become a confirm card; returns its ts and Run token. */
   async card(threadTs: string): Promise<{ cardTs: string; token: string }> {
-    return eventually(`a confirm card in ${threadTs}`, () => {
-      for (const post of this.postsIn(threadTs)) {
-        const token = buttonsOf(this.latest(post))['threadql:run'];
-        if (token) return { cardTs: String(post.result?.ts), token };
-      }
-      return undefined;
-    });
+    try {
+      return await eventually(`a confirm card in ${threadTs}`, () => {
+        for (const post of this.postsIn(threadTs)) {
+          const token = buttonsOf(this.latest(post))['threadql:run'];
+          if (token) return { cardTs: String(post.result?.ts), token };
+        }
+        return undefined;
+      });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the thread holds:\n${this.threadText(threadTs)}`, {
+        cause: error,
+      });
+    }
   }
 }
 
