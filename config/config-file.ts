@@ -58,6 +58,11 @@ const connectionSchema = z
     url: z
       .string({ error: 'expected a connection URL (or a path for sqlite)' })
       .min(1, { error: 'must not be empty' }),
+    // A scratch database migrations are verified on (threadql wipes and rebuilds it), like Atlas's dev database.
+    shadow: z
+      .string({ error: 'expected a connection URL (or a path for sqlite) of an empty scratch database' })
+      .min(1, { error: 'must not be empty' })
+      .optional(),
     channels: z.array(z.string().min(1)).default(['*']),
     default: z.boolean().default(false),
     description: z.string().optional(),
@@ -123,6 +128,17 @@ const platformIds = z
   .strict()
   .default({ slack: [], discord: [], shell: [] });
 
+const migrationsSchema = z
+  .object({
+    /** How long a migration statement may wait for a lock before it fails (never queueing in front of traffic). */
+    lockTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    /** Time limit of each statement when a migration is applied or rolled back. */
+    statementTimeoutMs: z.number().int().min(100).max(86_400_000).default(300_000),
+    /** Time limit of each statement while verifying on the target inside a rolled-back transaction. */
+    verifyTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  })
+  .strict();
+
 export const configFileSchema = z
   .object({
     connections: z.array(connectionSchema).default([]),
@@ -132,6 +148,7 @@ export const configFileSchema = z
     limits: limitsSchema.default(limitsSchema.parse({})),
     llm: llmSchema.default(llmSchema.parse({})),
     shutdown: shutdownSchema.default(shutdownSchema.parse({})),
+    migrations: migrationsSchema.default(migrationsSchema.parse({})),
     discord: z
       .object({
         commands: z.enum(['global', 'guild', 'none']).default('global'),
@@ -163,6 +180,22 @@ export const configFileSchema = z
           });
       }
     }
+    config.connections.forEach((c, i) => {
+      if (c.shadow === undefined) return;
+      if (c.type === 'mongodb') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'shadow'],
+          message: 'migrations (and their shadow database) are for SQL connections only',
+        });
+      } else if (c.shadow.trim() === c.url.trim()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'shadow'],
+          message: 'the shadow database must not be the connection itself (threadql wipes the shadow)',
+        });
+      }
+    });
     const defaults = config.connections.filter((c) => c.default);
     if (defaults.length > 1) {
       ctx.addIssue({
@@ -178,3 +211,4 @@ export type ConnectionConfig = ConfigFile['connections'][number];
 export type MaskedColumnConfig = ConnectionConfig['maskedColumns'][number];
 export type AccessConfig = NonNullable<ConnectionConfig['access']>;
 export type Limits = ConfigFile['limits'];
+export type MigrationSettings = ConfigFile['migrations'];

@@ -69,6 +69,7 @@ const indexSchema = new Schema(
     columns: { type: [String], required: true },
     unique: { type: Boolean, required: true },
     primary: { type: Boolean, required: true },
+    constraint: { type: Boolean, default: undefined },
   },
   { _id: false },
 );

@@ -40,6 +40,8 @@ export interface IndexInfo {
   columns: string[];
   unique: boolean;
   primary: boolean;
+  /** Set when the index backs a UNIQUE constraint (PostgreSQL, SQLite) rather than standing on its own. */
+  constraint?: boolean;
 }
 
 export interface TableInfo {
@@ -183,6 +185,29 @@ export interface ExplainResult {
   plan: string;
 }
 
+/** How a schema session runs (migrations: verification, apply, roll back, shadow set-up). */
+export interface SchemaSessionOptions {
+  /**
+   * Commit at the end (apply), or always roll back (verification on the target). Engines without transactional
+   * DDL (MySQL, MariaDB) commit every DDL statement as it runs, whatever this says.
+   */
+  commit: boolean;
+  /** Time limit of each statement. */
+  timeoutMs: number;
+  /** How long a statement may wait for a lock, so a schema change never queues (and blocks others) for long. */
+  lockTimeoutMs: number;
+}
+
+/** One connection held for a schema change: statements run one at a time, in one transaction where possible. */
+export interface SchemaSession {
+  /** Runs one statement without parameters; resolves to the rows it affected. */
+  execute(statement: string): Promise<number>;
+  /** Runs one parameterised statement (`$1` on PostgreSQL, `?` on MySQL and SQLite); rows as objects. */
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** The schema as this session sees it, its own uncommitted changes included. */
+  introspect(): Promise<SchemaSnapshot>;
+}
+
 /** One live connection pool to one target database. Started once by createDriver, closed once by close(). */
 export interface DatabaseDriver {
   readonly dialect: DatabaseDialect;
@@ -205,6 +230,11 @@ export interface DatabaseDriver {
    */
   executeWrite(statement: string, options: WriteOptions): Promise<WriteResult>;
   explain(query: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<ExplainResult | undefined>;
+  /**
+   * Holds one connection for a schema change (SQL engines; absent on MongoDB). `work`'s errors pass through
+   * unchanged; the engine's own errors become DatabaseErrors. Nothing is committed unless `options.commit`.
+   */
+  schemaSession?<T>(options: SchemaSessionOptions, work: (session: SchemaSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -91,7 +91,7 @@ describe('PostgreSQL driver', () => {
     expect(customers?.indexes).toEqual(
       expect.arrayContaining([
         { name: 'customers_pkey', columns: ['id'], unique: true, primary: true },
-        { name: 'customers_email_key', columns: ['email'], unique: true, primary: false },
+        { name: 'customers_email_key', columns: ['email'], unique: true, primary: false, constraint: true },
       ]),
     );
     const orders = snapshot.tables.find((t) => t.name === `${schema}.orders`);

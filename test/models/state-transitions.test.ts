@@ -46,8 +46,10 @@ describe('transition tables', () => {
     expect(legalPairs(migrationStatus)).toEqual([
       'pending>applied',
       'pending>failed',
+      'pending>cancelled',
       'applied>rolled_back',
       'failed>pending',
+      'failed>cancelled',
       'rolled_back>pending',
     ]);
     expect(legalPairs(approvalStatus)).toEqual([

@@ -12,6 +12,8 @@ import type {
   WriteResult,
   QueryResult,
   ReadStream,
+  SchemaSession,
+  SchemaSessionOptions,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
@@ -226,6 +228,65 @@ export class MysqlDriver implements DatabaseDriver {
         };
       },
     );
+  }
+
+  /**
+   * One connection for a schema change: the statement time limit and lock wait timeouts, a read-write
+   * transaction (DDL commits implicitly anyway), each statement alone (multi-statements are off). The connection
+   * is dropped afterwards rather than returned, so its changed session settings never reach a read.
+   */
+  async schemaSession<T>(
+    options: SchemaSessionOptions,
+    work: (session: SchemaSession) => Promise<T>,
+  ): Promise<T> {
+    const session = await this.#connect();
+    const engine = async <R>(task: () => Promise<R>): Promise<R> => {
+      const guard = this.#guard(session, options.timeoutMs, undefined);
+      try {
+        return await task();
+      } catch (error) {
+        throw error instanceof DatabaseError ? error : guard.map(error);
+      } finally {
+        guard.stop();
+      }
+    };
+    try {
+      await engine(async () => {
+        await this.#prepare(session, options.timeoutMs, 'START TRANSACTION');
+        const seconds = Math.max(1, Math.ceil(options.lockTimeoutMs / 1000));
+        await run(
+          session.conn,
+          `SET SESSION lock_wait_timeout = ${seconds}, innodb_lock_wait_timeout = ${seconds}`,
+        );
+      });
+      const schemaSession: SchemaSession = {
+        execute: (statement) =>
+          engine(
+            async () => ((await run(session.conn, statement)) as { affectedRows?: number }).affectedRows ?? 0,
+          ),
+        query: (sql, params = []) =>
+          engine(
+            () =>
+              new Promise<Record<string, unknown>[]>((resolve, reject) => {
+                session.conn.query(sql, [...params], (error, rows) =>
+                  error
+                    ? reject(error)
+                    : resolve(Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []),
+                );
+              }),
+          ),
+        introspect: () =>
+          engine(() =>
+            introspectMysql(async (sql) => (await run(session.conn, sql)) as Record<string, unknown>[]),
+          ),
+      };
+      const result = await work(schemaSession);
+      if (options.commit) await engine(() => run(session.conn, 'COMMIT'));
+      return result;
+    } finally {
+      if (!session.destroyed) await run(session.conn, 'ROLLBACK').catch(() => {});
+      this.#destroy(session);
+    }
   }
 
   /** EXPLAIN inside a read-only transaction; the estimate is the largest per-table row estimate. */

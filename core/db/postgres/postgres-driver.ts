@@ -15,6 +15,8 @@ import type {
   QueryResult,
   ReadStream,
   ResultColumn,
+  SchemaSession,
+  SchemaSessionOptions,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
@@ -260,6 +262,42 @@ export class PostgresDriver implements DatabaseDriver {
       options.signal?.removeEventListener('abort', onAbort);
       await client.query('RESET statement_timeout').catch(() => {});
       await this.#release(client, false);
+    }
+  }
+
+  /**
+   * One transaction for a schema change: `lock_timeout` and `statement_timeout` per statement, each statement in
+   * the extended protocol (so none can smuggle in a COMMIT), committed only when asked; always rolled back else.
+   */
+  async schemaSession<T>(
+    options: SchemaSessionOptions,
+    work: (session: SchemaSession) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.#connect();
+    const engine = async <R>(run: () => Promise<R>): Promise<R> => {
+      try {
+        return await run();
+      } catch (error) {
+        throw postgresError(error, this.#secrets);
+      }
+    };
+    try {
+      await engine(async () => {
+        await client.query('BEGIN');
+        await client.query(timeoutSql(options.timeoutMs));
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
+      });
+      const session: SchemaSession = {
+        execute: (statement) => engine(async () => (await client.query(extended(statement))).rowCount ?? 0),
+        query: (sql, params = []) => engine(async () => (await client.query(sql, [...params])).rows),
+        introspect: () =>
+          engine(() => introspectPostgres(async (sql, params) => (await client.query(sql, params)).rows)),
+      };
+      const result = await work(session);
+      if (options.commit) await engine(() => client.query('COMMIT'));
+      return result;
+    } finally {
+      await this.#release(client, true);
     }
   }
 

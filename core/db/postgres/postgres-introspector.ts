@@ -52,6 +52,7 @@ ORDER BY 1, 2, 3`;
 
 const INDEXES_SQL = `
 SELECT n.nspname AS schema, c.relname AS table, ic.relname AS name, i.indisunique AS unique, i.indisprimary AS primary,
+  EXISTS (SELECT 1 FROM pg_constraint uc WHERE uc.conindid = i.indexrelid AND uc.contype = 'u') AS constraint,
   ARRAY(SELECT CASE WHEN i.indkey[k.ord - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k.ord, true)
                     ELSE (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.ord - 1])
                END
@@ -108,6 +109,7 @@ export async function introspectPostgres(
       columns: i.columns as string[],
       unique: i.unique === true,
       primary: i.primary === true,
+      ...(i.constraint === true ? { constraint: true } : {}),
     }));
     const estimate = Number(t.estimate);
     return {

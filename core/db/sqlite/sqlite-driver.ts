@@ -10,6 +10,8 @@ import type {
   WriteResult,
   QueryResult,
   ReadStream,
+  SchemaSession,
+  SchemaSessionOptions,
   SchemaSnapshot,
 } from '../database-dialect.ts';
 import { databaseError, messageOf, secretsOf } from '../database-errors.ts';
@@ -238,6 +240,58 @@ export class SqliteDriver implements DatabaseDriver {
         if (w.alive) await w.request({ op: 'tx-end' }, left()).catch(() => {});
       }
     });
+  }
+
+  /**
+   * One worker held for a schema change: BEGIN IMMEDIATE on the writable handle (busy timeout = lock timeout),
+   * statements one at a time, COMMIT only when asked. A statement over its time limit kills the worker, which
+   * leaves the transaction uncommitted (SQLite rolls it back from its journal).
+   */
+  async schemaSession<T>(
+    options: SchemaSessionOptions,
+    work: (session: SchemaSession) => Promise<T>,
+  ): Promise<T> {
+    const worker = await this.#acquire();
+    const engine = async <R>(task: () => Promise<R>, timeoutMs = options.timeoutMs): Promise<R> => {
+      try {
+        return await task();
+      } catch (error) {
+        throw this.#mapError(error, false, timeoutMs);
+      }
+    };
+    try {
+      await engine(() =>
+        worker.request({ op: 'session-begin', lockTimeoutMs: options.lockTimeoutMs }, options.timeoutMs),
+      );
+      const session: SchemaSession = {
+        execute: (sql) =>
+          engine(() => worker.request<number>({ op: 'session-exec', sql }, options.timeoutMs)),
+        query: (sql, params = []) =>
+          engine(() =>
+            worker.request<Record<string, unknown>[]>(
+              { op: 'session-query', sql, params: [...params] },
+              options.timeoutMs,
+            ),
+          ),
+        introspect: () =>
+          engine(async () =>
+            sqliteSnapshot(
+              await worker.request<Record<string, unknown>[][]>(
+                { op: 'session-catalog', queries: SQLITE_CATALOG_QUERIES },
+                INTROSPECT_TIMEOUT_MS,
+              ),
+            ),
+          ),
+      };
+      const result = await work(session);
+      if (options.commit)
+        await engine(() => worker.request({ op: 'session-end', commit: true }, options.timeoutMs));
+      return result;
+    } finally {
+      if (worker.alive)
+        await worker.request({ op: 'session-end', commit: false }, options.timeoutMs).catch(() => {});
+      this.#pool.release(worker);
+    }
   }
 
   /** EXPLAIN QUERY PLAN; SQLite gives no row estimate. */

@@ -51,6 +51,7 @@ export function sqliteSnapshot([columnRows = [], fkRows = [], indexRows = []]: R
         columns: parts.map((p) => (p.col === null ? '(expression)' : str(p.col))),
         unique: Number(parts[0]?.uniq) === 1,
         primary: parts[0]?.origin === 'pk',
+        ...(parts[0]?.origin === 'u' ? { constraint: true } : {}),
       }),
     );
     const foreignKeys = [...groupBy(fksBy.get(name) ?? [], (r) => str(r.id)).values()].map((parts) => {

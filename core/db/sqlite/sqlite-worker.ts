@@ -23,7 +23,12 @@ export type WorkerRequest =
   | { id: number; op: 'tx-commit' }
   | { id: number; op: 'tx-end' }
   | { id: number; op: 'run-alone'; sql: string; write: boolean }
-  | { id: number; op: 'explain'; sql: string };
+  | { id: number; op: 'explain'; sql: string }
+  | { id: number; op: 'session-begin'; lockTimeoutMs: number }
+  | { id: number; op: 'session-exec'; sql: string }
+  | { id: number; op: 'session-query'; sql: string; params: unknown[] }
+  | { id: number; op: 'session-catalog'; queries: string[] }
+  | { id: number; op: 'session-end'; commit: boolean };
 
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
@@ -113,6 +118,13 @@ function runStatement(sql: string, write: boolean): number {
   return write ? changes : 0;
 }
 
+/** The writable handle inside the schema session's transaction; refuses when a statement ended it. */
+function sessionHandle(): Database.Database {
+  const db = writer();
+  if (!db.inTransaction) throw new Error("the schema session's transaction is no longer open");
+  return db;
+}
+
 function handle(request: WorkerRequest): unknown {
   switch (request.op) {
     case 'validate':
@@ -162,6 +174,44 @@ function handle(request: WorkerRequest): unknown {
     }
     case 'run-alone':
       return runStatement(request.sql, request.write);
+    case 'session-begin': {
+      const db = writer();
+      if (db.inTransaction) db.exec('ROLLBACK');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(request.lockTimeoutMs))}`);
+      // IMMEDIATE takes the write lock now, so waiting for it is bounded by the busy timeout up front.
+      db.exec('BEGIN IMMEDIATE');
+      return null;
+    }
+    case 'session-exec': {
+      const statement = sessionHandle().prepare(request.sql);
+      if (statement.reader) {
+        statement.all();
+        return 0;
+      }
+      const changes = statement.run().changes;
+      sessionHandle();
+      return changes;
+    }
+    case 'session-query': {
+      const statement = sessionHandle().prepare(request.sql);
+      if (statement.reader) return statement.all(...request.params);
+      statement.run(...request.params);
+      return [];
+    }
+    case 'session-catalog': {
+      const db = sessionHandle();
+      return request.queries.map((sql) => db.prepare(sql).all());
+    }
+    case 'session-end': {
+      const db = writer();
+      try {
+        if (db.inTransaction) db.exec(request.commit ? 'COMMIT' : 'ROLLBACK');
+      } finally {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+      return null;
+    }
     case 'explain':
       return reader()
         .prepare(`EXPLAIN QUERY PLAN ${request.sql}`)
