@@ -162,6 +162,9 @@ export function schemaToDdl(
   for (const table of tables) {
     for (const index of table.indexes) {
       if (index.primary || (dialect === 'sqlite' && index.constraint)) continue;
+      // MySQL creates an index named after a foreign key when it has none to use, and silently drops it once
+      // another index covers the key; leaving that one to the FOREIGN KEY keeps the shadow behaving the same.
+      if (dialect === 'mysql' && table.foreignKeys.some((fk) => fk.name === index.name)) continue;
       const parts = indexParts(index, table, dialect);
       if (parts === undefined) {
         notes.push(

@@ -48,6 +48,11 @@ const GOOD = (type: SqlEngine) => ({
   down: `${dropIndex(type, 'orders_customer_id_idx')};`,
 });
 
+const TOTAL = (type: SqlEngine) => ({
+  up: 'CREATE INDEX orders_total_idx ON orders (total);',
+  down: `${dropIndex(type, 'orders_total_idx')};`,
+});
+
 // Up creates two indexes; down drops only one of them.
 const BAD = (type: SqlEngine) => ({
   up: 'CREATE INDEX orders_customer_id_idx ON orders (customer_id);\nCREATE INDEX orders_status_idx ON orders (status);',
@@ -235,14 +240,14 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('verification on a %s sh
       target: targetDriver,
       shadow: shadowDriver,
       connection: 'shop',
-      ...GOOD(type),
+      ...TOTAL(type),
       settings: TEST_SETTINGS,
       lock,
     });
     expect(outcome).toMatchObject({
       status: 'passed',
       where: 'shadow',
-      upChanges: ['adds index orders_customer_id_idx on orders (customer_id)'],
+      upChanges: ['adds index orders_total_idx on orders (total)'],
     });
     expect(await indexNames(target)).toEqual(before);
     // The shadow holds the target's tables (and threadql's marker), without the target's rows.
@@ -285,5 +290,25 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('verification on a %s sh
     expect(await foreign.rows('SELECT count(*) AS n FROM orders')).toEqual([
       { n: type === 'postgres' ? '3' : 3 },
     ]);
+  });
+});
+
+describe('a MariaDB shadow database', () => {
+  it('catches what only a real run shows: an index a foreign key takes over cannot be dropped again', async () => {
+    const target = await database('mysql', 'vfk_t');
+    const shadow = await database('mysql', 'vfk_s', false);
+    const outcome = await verifyMigration({
+      target: await driverFor(target),
+      shadow: await driverFor(shadow),
+      connection: 'shop',
+      ...GOOD('mysql'),
+      settings: TEST_SETTINGS,
+      lock,
+    });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.problems).toEqual([
+      expect.stringMatching(/^down fails after up: MySQL: .*orders_customer_id_idx.*foreign key constraint/),
+    ]);
+    expect(await indexNames(target)).toEqual(['PRIMARY', 'orders_customer_fk']);
   });
 });
