@@ -63,12 +63,12 @@ export function mermaidType(type: string): string {
 }
 
 /** Text inside a mermaid double-quoted string: no quotes, no line breaks. */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   return `"${text.replace(/["\n\r]/g, (c) => (c === '"' ? "'" : ' ')).slice(0, 120)}"`;
 }
 
 /** `id`, or `id_2`, `id_3`… when taken (compared case-insensitively); records the result in `taken`. */
-function unique(id: string, taken: Set<string>): string {
+export function unique(id: string, taken: Set<string>): string {
   let candidate = id;
   for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = `${id}_${n}`;
   taken.add(candidate.toLowerCase());
