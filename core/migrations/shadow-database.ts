@@ -114,6 +114,27 @@ async function attempt(session: SchemaSession, dialect: SqlDialect, sql: string)
   }
 }
 
+/**
+ * Runs every statement; true when all succeeded. On PostgreSQL inside one savepoint, rolled back on failure so the
+ * one-by-one pass starts clean; elsewhere (no transactional DDL) only when no statement has run yet can it stop.
+ */
+async function attemptAll(
+  session: SchemaSession,
+  dialect: SqlDialect,
+  statements: DdlStatement[],
+): Promise<boolean> {
+  if (dialect !== 'postgres') return false;
+  await session.execute('SAVEPOINT threadql_shadow_all');
+  try {
+    for (const statement of statements) await session.execute(statement.sql);
+    await session.execute('RELEASE SAVEPOINT threadql_shadow_all');
+    return true;
+  } catch {
+    await session.execute('ROLLBACK TO SAVEPOINT threadql_shadow_all');
+    return false;
+  }
+}
+
 /** PostgreSQL types the shadow lacks (enums, domains, extension types) are declared as text there. */
 async function missingTypes(session: SchemaSession, snapshot: SchemaSnapshot): Promise<Map<string, string>> {
   const types = new Set(userTables(snapshot).flatMap((t) => t.columns.map((c) => c.type)));
@@ -168,9 +189,12 @@ export async function rebuildShadow(
     if (replaced.size > 0) {
       notes.push(`types the shadow does not have are text there: ${[...replaced.keys()].join(', ')}`);
     }
-    for (const statement of plan.statements) {
-      const note = await create(s, dialect, statement);
-      if (note) notes.push(note);
+    // Usually every statement succeeds: run them all at once, and only after a failure one by one with notes.
+    if (!(await attemptAll(s, dialect, plan.statements))) {
+      for (const statement of plan.statements) {
+        const note = await create(s, dialect, statement);
+        if (note) notes.push(note);
+      }
     }
     const rebuilt = userTables(await s.introspect());
     if (rebuilt.length === 0 && userTables(target).some((t) => t.kind === 'table')) {

@@ -36,6 +36,9 @@ const STYLES = [
 
 type Side = 'before' | 'after';
 
+/** Related (context) tables drawn at most. */
+const MAX_CONTEXT = 6;
+
 interface Row {
   type: string;
   name: string;
@@ -180,21 +183,25 @@ export function migrationErdDiff(
     links.push(`  ${idOf(name, 'before')} ||..|| ${idOf(name, 'after')} : "up →"`);
   }
 
-  // Context: tables a touched table points to, or that point to it, keys only.
+  // Context: tables the touched ones point to, then tables pointing at them, keys only, at most MAX_CONTEXT
+  // (a much-referenced table such as orders can have hundreds of children; drawing them all helps no one).
   const touchedSet = new Set(touched);
-  const context = new Set<string>();
+  const parents = new Set<string>();
+  const children = new Set<string>();
   for (const snapshot of [after, before]) {
     for (const rel of snapshot.relationships) {
-      if (touchedSet.has(rel.fromTable) && !touchedSet.has(rel.toTable)) context.add(rel.toTable);
-      if (touchedSet.has(rel.toTable) && !touchedSet.has(rel.fromTable)) context.add(rel.fromTable);
+      if (touchedSet.has(rel.fromTable) && !touchedSet.has(rel.toTable)) parents.add(rel.toTable);
+      if (touchedSet.has(rel.toTable) && !touchedSet.has(rel.fromTable)) children.add(rel.fromTable);
     }
   }
+  const related = [...new Set([...parents, ...children])].filter((n) => afterBy.has(n) || beforeBy.has(n));
+  const context = related.slice(0, MAX_CONTEXT);
   for (const name of context) {
-    const table = afterBy.get(name) ?? beforeBy.get(name);
-    if (!table) continue;
+    const table = afterBy.get(name) ?? beforeBy.get(name)!;
     lines.push(...entity(idOf(name, 'after'), name, contextRows(table)));
     classes.push(`  class ${idOf(name, 'after')} context`);
   }
+  const notDrawn = related.length - context.length;
 
   const drawn = (name: string, side: Side) => ids.has(`${side}\u0000${name}`);
   const fkChange = (table: string, columns: string[]) =>
@@ -223,9 +230,10 @@ export function migrationErdDiff(
   }
 
   const title = options.title ? `${options.title} · ` : '';
+  const more = notDrawn > 0 ? `   · ${notDrawn} more related tables not drawn` : '';
   const header = [
     '---',
-    `title: ${quoted(`${title}before → after   (+ added, − removed, ~ changed)`)}`,
+    `title: "${`${title}before → after   (+ added, − removed, ~ changed)${more}`.replace(/["\n\r]/g, ' ')}"`,
     '---',
   ];
   return {

@@ -32,6 +32,36 @@ describe('threadql.yml', () => {
     expect(config.limits.statementTimeoutMs).toBe(15000);
   });
 
+  it('takes a shadow database per connection and migration settings, refusing a shadow that is the connection itself', () => {
+    const config = parseConfigText(
+      'connections:\n  - {name: shop, type: postgres, url: "postgres://u:p@db/shop", shadow: "postgres://u:p@db/shop_shadow"}\nmigrations:\n  lockTimeoutMs: 2000\n',
+      {},
+    );
+    expect(config.connections[0]?.shadow).toBe('postgres://u:p@db/shop_shadow');
+    expect(config.migrations).toEqual({
+      lockTimeoutMs: 2000,
+      statementTimeoutMs: 300_000,
+      verifyTimeoutMs: 30_000,
+    });
+    const same = configErrorOf(() =>
+      parseConfigText(
+        'connections:\n  - {name: a, type: mysql, url: "mysql://u:secret@db/a", shadow: "mysql://u:secret@db/a"}\n',
+        {},
+      ),
+    );
+    expect(same.issues).toEqual([
+      'threadql.yml: connections[0].shadow: the shadow database must not be the connection itself (threadql wipes the shadow)',
+    ]);
+    expect(same.message).not.toContain('secret');
+    const mongo = configErrorOf(() =>
+      parseConfigText(
+        'connections:\n  - {name: m, type: mongodb, url: "mongodb://db/a", shadow: "mongodb://db/b"}\n',
+        {},
+      ),
+    );
+    expect(mongo.issues[0]).toContain('migrations (and their shadow database) are for SQL connections only');
+  });
+
   it('names the key and the problem for a bad type, as the user wrote it', () => {
     const error = configErrorOf(() =>
       parseConfigText(
