@@ -13,7 +13,7 @@ import type { SchemaSnapshot } from '../db/database-dialect.ts';
 import { ThreadqlError, ValidationError } from '../errors.ts';
 import { ensureSchemaDefinition, syncSchemaDefinition } from '../schema/schema-definition-sync.ts';
 import { connectionLock, type MigrationContext } from './migration-context.ts';
-import { loadMigration } from './propose-migration.ts';
+import { assertApprovable, loadMigration } from './propose-migration.ts';
 import { runMigrationScript } from './run-migration-script.ts';
 import { appliedInHistory, type SchemaHistoryRow } from './schema-history.ts';
 
@@ -81,6 +81,7 @@ export async function applyMigration(ctx: MigrationContext, input: ApplyInput): 
       );
     }
     assertChecksums(migration, { up: input.approvedChecksum, down: input.approvedDownChecksum }, 'applied');
+    assertApprovable(migration);
     const newer = await ctx.models.Migration.find(
       { connection: ctx.target.id, status: 'applied', version: { $gt: migration.version } },
       { version: 1 },

@@ -152,3 +152,29 @@ export async function reopenMigration(
     });
   });
 }
+
+/**
+ * Throws unless approval may be requested for the migration as it is now: pending, and verified for exactly its
+ * current scripts without failing (an `unverified` result may be approved; the card says why it is unverified).
+ */
+export function assertApprovable(migration: MigrationFields): void {
+  if (migration.status !== 'pending') {
+    throw new ValidationError(
+      `Migration ${migration.version} is ${migration.status.replace('_', ' ')}; only a pending migration can be approved.`,
+    );
+  }
+  const v = migration.verification;
+  if (!v || v.upChecksum !== migration.checksum || v.downChecksum !== migration.downChecksum) {
+    throw new ValidationError(`Migration ${migration.version} has not been verified as it is now.`, {
+      hint: 'Edit it (even without changes) to have it verified again.',
+    });
+  }
+  if (v.status === 'failed') {
+    throw new ValidationError(
+      `Migration ${migration.version} failed verification, so approval cannot be requested: ${v.problems.join('; ')}`,
+      {
+        hint: 'Fix the scripts with Edit; they are verified again.',
+      },
+    );
+  }
+}

@@ -9,6 +9,7 @@ import { listMigrations } from '../../core/migrations/list-migrations.ts';
 import type { MigrationContext } from '../../core/migrations/migration-context.ts';
 import { redisMigrationLock } from '../../core/migrations/migration-lock.ts';
 import {
+  assertApprovable,
   cancelMigration,
   editMigration,
   proposeMigration,
@@ -241,19 +242,42 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('migration lifecycle on 
     expect(columns).not.toContain('note');
   });
 
-  it('marks a failing migration failed with the error, and an edit puts it back to pending', async () => {
-    clock = new Date('2026-11-28T13:00:00Z');
+  it('refuses to apply a migration that failed verification', async () => {
+    clock = new Date('2026-11-28T12:30:00Z');
     const m = await propose(
-      'bad_column',
+      'bad_table',
       'ALTER TABLE orders ADD COLUMN flag integer;\nALTER TABLE no_such_table ADD COLUMN x integer',
       'ALTER TABLE orders DROP COLUMN flag',
     );
-    expect(m.verification?.status).toBe(type === 'mysql' ? 'unverified' : 'failed');
+    if (type === 'mysql') {
+      expect(m.verification).toMatchObject({ status: 'unverified' });
+    } else {
+      expect(m.verification?.problems[0]).toMatch(
+        /^up fails: .*no_such_table.*\(statement 2: ALTER TABLE no_such_table/,
+      );
+      expect(() => assertApprovable(m)).toThrow(
+        /failed verification, so approval cannot be requested: up fails: /,
+      );
+      await expect(applyMigration(ctx, approvedFor(m))).rejects.toThrow(/failed verification/);
+    }
+    await cancelMigration(ctx, m._id, alice);
+  });
+
+  it('marks a migration failed when the data changed since verification, and an edit puts it back to pending', async () => {
+    clock = new Date('2026-11-28T13:00:00Z');
+    const up =
+      'ALTER TABLE orders ADD COLUMN flag integer;\nCREATE UNIQUE INDEX orders_total_key ON orders (total)';
+    const down = `${dropIndex(type, 'orders_total_key')};\nALTER TABLE orders DROP COLUMN flag`;
+    const m = await propose('unique_total', up, down);
+    expect(m.verification?.status).toBe(type === 'mysql' ? 'unverified' : 'passed');
+    expect(() => assertApprovable(m)).not.toThrow();
+    // Between verification and approval someone adds an order with a total that already exists.
+    await db.exec('INSERT INTO orders (customer_id, total) VALUES (2, 10)');
     const result = await applyMigration(ctx, approvedFor(m));
     expect(result.outcome).toBe('failed');
     expect(result.migration.status).toBe('failed');
     expect(result.migration.error).toMatch(
-      /^Up failed: .*no_such_table.*\(statement 2: ALTER TABLE no_such_table/,
+      /^Up failed: .*\(statement 2: CREATE UNIQUE INDEX orders_total_key ON orders \(total\)\)/,
     );
     const columns = (await driver.introspect()).tables
       .find((t) => t.name === 'orders')!
@@ -274,9 +298,10 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('migration lifecycle on 
       expect(result.migration.error).toMatch(/Nothing was changed\.$/);
       expect(columns).not.toContain('flag');
     }
+    await db.exec('DELETE FROM orders WHERE customer_id = 2 AND total = 10');
     const fixed = await editMigration(ctx, m._id, {
-      up: 'ALTER TABLE orders ADD COLUMN flag integer',
-      down: 'ALTER TABLE orders DROP COLUMN flag',
+      up,
+      down,
       actor: alice,
       verification: m.verification as never,
     });
