@@ -16,6 +16,7 @@ import nodeSqlParser from 'node-sql-parser';
 import { Findings, forEachNode, isRecord } from './findings.ts';
 import { judgeFunctionCall, type ClassifyOptions } from './function-policy.ts';
 import { MYSQL_FUNCTION_POLICY } from './mysql-function-policy.ts';
+import { readMysqlShow } from './mysql-show-forms.ts';
 import { splitMysql, type MysqlPiece } from './split-mysql.ts';
 import { parseWithSqlparserRs } from './sqlparser-rs.ts';
 import { batchVerdict, TRANSACTION_CONTROL, type StatementVerdict, type Verdict } from './verdict.ts';
@@ -31,11 +32,13 @@ export async function classifyMysql(sql: string, options: ClassifyOptions = {}):
   }
   const mariadbExecutable = parsed.comments.some((c) => /^M!/.test(c.content));
   const texts = pieces.length === parsed.statements.length ? pieces.map((p) => p.text) : undefined;
-  const statements = parsed.statements.map((stmt, i) => {
+  const statements = parsed.statements.map((stmt, i): StatementVerdict => {
     const [kind, body] = unwrap(stmt);
+    const text = texts?.[i] ?? sql.trim();
+    if (kind === 'ShowVariable' && !readMysqlShow(text)) return notAShowForm(text);
     const f = classifyNode(kind, body, options);
     if (mariadbExecutable) f.raise('other', MARIADB_EXECUTABLE);
-    return f.toStatement(texts?.[i] ?? sql.trim(), displayType(kind, body));
+    return f.toStatement(text, displayType(kind, body));
   });
   if (statements.length === 0 && mariadbExecutable) {
     statements.push({ sql: sql.trim(), verdict: 'other', type: 'COMMENT', reasons: [MARIADB_EXECUTABLE] });
@@ -46,6 +49,21 @@ export async function classifyMysql(sql: string, options: ClassifyOptions = {}):
 /** Splits a MySQL batch into statement texts with the server's lexical rules (comments and quotes respected). */
 export function splitMysqlStatements(sql: string): string[] {
   return splitMysql(sql).map((p) => p.text);
+}
+
+/**
+ * sqlparser-rs reads any `SHOW <words>` it does not know as `SHOW VARIABLE`, a statement MySQL does not have (so
+ * `show me the top customers` would be a read). Unless the words are one of the server's real SHOW forms, the
+ * statement is as good as unparsed: `other`, flagged so callers know it may be prose.
+ */
+function notAShowForm(text: string): StatementVerdict {
+  return {
+    sql: text,
+    verdict: 'other',
+    type: 'SHOW',
+    unparsed: true,
+    reasons: ['not one of the SHOW statements MySQL and MariaDB have (SHOW TABLES, SHOW CREATE TABLE t, …)'],
+  };
 }
 
 const MARIADB_EXECUTABLE =

@@ -16,6 +16,10 @@ export const MYSQL_CASES: Array<[string, StatementClass]> = [
   ['SHOW CREATE TABLE t', 'read'],
   ['SHOW COLUMNS FROM t', 'read'],
   ["SHOW VARIABLES LIKE 'max%'", 'read'],
+  // real SHOW forms sqlparser-rs reads as its catch-all SHOW VARIABLE
+  ['SHOW GRANTS', 'read'],
+  ['SHOW WARNINGS', 'read'],
+  ['SHOW INDEX FROM t', 'read'],
   ['DESCRIBE t', 'read'],
   ['DESC t', 'read'],
   ['EXPLAIN SELECT * FROM t', 'read'],
@@ -23,6 +27,9 @@ export const MYSQL_CASES: Array<[string, StatementClass]> = [
   ['SELECT 1; SELECT 2', 'read'],
   ['SELECT 1 -- a comment', 'read'],
   ['SELECT 1 # a comment', 'read'],
+  // English that sqlparser-rs reads as SHOW VARIABLE; MySQL has no such statement
+  ['show me the top customers', 'other'],
+  ['SHOW monthly revenue over time', 'other'],
   ['SELECT /*+ MAX_EXECUTION_TIME(1000) */ * FROM t', 'read'],
   ["SELECT 'a\\'b; DROP TABLE t'", 'read'],
   ['SELECT 1 FROM DUAL', 'read'],
