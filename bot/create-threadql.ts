@@ -12,6 +12,7 @@ import type { Connection } from 'mongoose';
 import type { ConnectionConfig } from '../config/config-file.ts';
 import type { ThreadqlConfig } from '../config/load-config.ts';
 import { ConfiguredConnections } from '../core/connections/connection-provider.ts';
+import { IntentChoiceStore } from '../core/conversation/intent-choice-store.ts';
 import { ConfirmationStore } from '../core/conversation/confirmation-store.ts';
 import { ConversationEngine } from '../core/conversation/conversation-engine.ts';
 import { createFlows } from '../core/conversation/create-flows.ts';
@@ -283,6 +284,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         connections,
         generator,
         confirmations: new ConfirmationStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
+        choices: new IntentChoiceStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
         renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
         settings,
       }),

@@ -3,6 +3,7 @@ import type { QueryResult } from '../db/database-dialect.ts';
 import type { Verdict } from '../safety/verdict.ts';
 import type { FileAttachment, Reply, ReplyPart } from './chat-platform.ts';
 import type { Confirmation } from './confirmation-store.ts';
+import type { IntentChoice } from './intent-choice-store.ts';
 import type { LlmUsage } from './engine-ports.ts';
 
 const number = new Intl.NumberFormat('en-US');
@@ -133,4 +134,33 @@ export function errorReply(message: string): Reply {
 /** Plain text. */
 export function textReply(text: string): Reply {
   return { parts: [{ type: 'text', text }], fallback: text };
+}
+
+/** A message that could be SQL or a question: it is shown as SQL with the reason, and the asker picks. */
+export function intentChoiceReply(choice: IntentChoice): Reply {
+  return {
+    parts: [
+      { type: 'text', text: `Did you mean this as SQL to run, or as a question for me? (${choice.reason})` },
+      { type: 'code', code: choice.text, language: 'sql' },
+      {
+        type: 'buttons',
+        buttons: [
+          { action: 'intent_sql', label: 'Run as SQL', style: 'primary', value: choice.id },
+          { action: 'intent_question', label: 'Ask as a question', value: choice.id },
+        ],
+      },
+    ],
+    fallback: `Run as SQL, or ask as a question? ${choice.text}`,
+  };
+}
+
+/** The choice card once picked: the message stays, the buttons go. */
+export function settledChoiceReply(choice: IntentChoice, outcome: string): Reply {
+  return {
+    parts: [
+      { type: 'code', code: choice.text, language: 'sql' },
+      { type: 'context', text: outcome },
+    ],
+    fallback: outcome,
+  };
 }

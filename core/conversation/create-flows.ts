@@ -6,6 +6,7 @@
 import type { ConfirmationStore } from './confirmation-store.ts';
 import type { ConnectionProvider, EngineSettings, QueryGenerator, ResultRenderers } from './engine-ports.ts';
 import type { Flow } from './flow.ts';
+import type { IntentChoiceStore } from './intent-choice-store.ts';
 import { AskFlow } from './flows/ask-flow.ts';
 import { ConfirmFlow } from './flows/confirm-flow.ts';
 import { ConnectionFlow } from './flows/connection-flow.ts';
@@ -19,17 +20,19 @@ export interface FlowDeps {
   /** Undefined when no LLM is configured. */
   generator: QueryGenerator | undefined;
   confirmations: ConfirmationStore;
+  /** Messages that could be SQL or a question, waiting for their author's choice. */
+  choices: IntentChoiceStore;
   renderers: ResultRenderers;
   settings: EngineSettings;
 }
 
 /** Every flow, wired. */
 export function createFlows(deps: FlowDeps): Flow[] {
-  const { connections, generator, confirmations, renderers, settings } = deps;
+  const { connections, generator, confirmations, choices, renderers, settings } = deps;
   const runner = new ReadRunner({ connections, renderers, settings });
   const confirm = new ConfirmFlow({ connections, confirmations, runner, writes: refuseWrites, settings });
   return [
-    new AskFlow({ connections, generator, confirm, settings }),
+    new AskFlow({ connections, generator, confirm, choices, settings }),
     confirm,
     new SchemaFlow({ connections, renderers }),
     new ConnectionFlow(connections),

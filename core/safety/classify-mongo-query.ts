@@ -7,6 +7,7 @@
  * The whole document is scanned, not just the stages where these operators belong, so nesting cannot hide one.
  */
 import {
+  describeMongoQueryShapes,
   isPlainObject,
   MONGO_READ_OPERATIONS,
   mongoQueryProblems,
@@ -54,7 +55,16 @@ export function classifyMongoQuery(text: string): Verdict {
       ? new Findings('read', `${operation} reads documents; no writing stage or server-side JavaScript found`)
       : (writeFindings(value) ?? notARead(doc, operation, problems));
   scan(doc, f);
-  return single(sql, operation, f);
+  const statement = f.toStatement(sql, operation);
+  // A read operation written in a shape the dialect does not run is as good as unparsed: nothing could run it.
+  return batchVerdict([isMalformedRead(doc, problems) ? { ...statement, unparsed: true } : statement]);
+}
+
+function isMalformedRead(doc: Record<string, unknown>, problems: string[]): boolean {
+  if (problems.length === 0 || !('collection' in doc)) return false;
+  return (
+    typeof doc.operation !== 'string' || (MONGO_READ_OPERATIONS as readonly string[]).includes(doc.operation)
+  );
 }
 
 function notARead(doc: Record<string, unknown>, operation: string, issues: string[]): Findings {
@@ -70,7 +80,10 @@ function notARead(doc: Record<string, unknown>, operation: string, issues: strin
   if (!('operation' in doc) && !('collection' in doc)) {
     return new Findings('other', `runs the ${operation} command, which is not a read`);
   }
-  return new Findings('other', `not a query shape the MongoDB dialect runs: ${issues.join('; ')}`);
+  return new Findings(
+    'other',
+    `not a query shape the MongoDB dialect runs: ${issues.join('; ')}. ${describeMongoQueryShapes()}`,
+  );
 }
 
 /** Raises the verdict for every writing stage or JavaScript operator anywhere in the document. */
@@ -96,10 +109,6 @@ function unparsed(text: string, reason: string): Verdict {
   return batchVerdict([
     { ...new Findings('other', reason).toStatement(text, 'UNPARSEABLE'), unparsed: true },
   ]);
-}
-
-function single(text: string, type: string, f: Findings): Verdict {
-  return batchVerdict([f.toStatement(text, type)]);
 }
 
 /** `write` findings when the document is a write of the write shape (mongo-write.ts), else undefined. */

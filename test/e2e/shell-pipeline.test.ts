@@ -163,7 +163,15 @@ describe('shell with no LLM configured', () => {
     try {
       h.send('which products sell best?');
       const reply = await h.waitFor(/ANTHROPIC_API_KEY[^\n]*\n/);
-      expect(reply).toContain('No LLM is configured');
+      expect(reply).toContain('Claude is not configured here');
+      expect(reply).toContain('paste SQL');
+      // A question that starts like SQL is still a question: the words are never run.
+      h.send('select the products that sell best');
+      expect(await h.waitFor(/ANTHROPIC_API_KEY[^\n]*\n/)).toContain('Claude is not configured here');
+      h.send('SELECT count(*) AS n FROM products');
+      await h.waitFor(/\[1\] Run/);
+      h.send('1');
+      await h.waitFor(/\[1\] 👍/);
       h.send('```sql\nSELECT name FROM products ORDER BY price_cents DESC LIMIT 3\n```');
       await h.waitFor(/\[1\] Run/);
       h.send('1');

@@ -1,9 +1,8 @@
 import { classifyMongoQuery } from '../../core/safety/classify-mongo-query.ts';
 import { classifySql } from '../../core/safety/classify-sql.ts';
-import { extractSql } from '../../core/conversation/extract-sql.ts';
 
-// The engine sends a keyword-led message to Claude when the dialect's parser cannot read it: the flag,
-// not the statement type, tells it so (MySQL names unparsed statements by their leading keyword).
+// The ask flow's repair loop and pasted-query check rely on the flag, not the statement type (MySQL names
+// unparsed statements by their leading keyword), to tell text the dialect cannot read.
 describe('unparsed statements are flagged in every dialect', () => {
   it.each(['postgres', 'mysql', 'sqlite'] as const)(
     '%s: prose that starts like SQL is unparsed, SQL is not',
@@ -13,10 +12,6 @@ describe('unparsed statements are flagged in every dialect', () => {
       expect(prose.statements.every((s) => s.unparsed === true)).toBe(true);
       const sql = await classifySql('SELECT name FROM customers', dialect);
       expect(sql.statements.some((s) => s.unparsed)).toBe(false);
-      expect(extractSql('select the top customers by revenue')).toEqual({
-        query: 'select the top customers by revenue',
-        certain: false,
-      });
     },
   );
 
@@ -28,5 +23,10 @@ describe('unparsed statements are flagged in every dialect', () => {
     expect(
       classifyMongoQuery('{"collection": "orders", "operation": "find"}').statements[0]?.unparsed,
     ).toBeUndefined();
+    // A read written in a shape the dialect does not run cannot run either.
+    expect(classifyMongoQuery('{"collection": "orders", "pipeline": []}').statements[0]).toMatchObject({
+      verdict: 'other',
+      unparsed: true,
+    });
   });
 });
