@@ -139,6 +139,27 @@ const migrationsSchema = z
   })
   .strict();
 
+const schedulesSchema = z
+  .object({
+    // Validated against the runtime's IANA zone list, so a typo fails at start-up rather than at the first tick.
+    timezone: z
+      .string()
+      .refine(isTimeZone, { error: (issue) => `unknown IANA time zone ${JSON.stringify(issue.input)}` })
+      .default('UTC'),
+    maxFailures: z.number().int().min(1).max(100).default(3),
+  })
+  .strict();
+
+/** True for an IANA time-zone name this runtime knows (e.g. `Europe/Berlin`, `UTC`). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const configFileSchema = z
   .object({
     connections: z.array(connectionSchema).default([]),
@@ -156,6 +177,7 @@ export const configFileSchema = z
       })
       .strict()
       .default({ commands: 'global', guildIds: [] }),
+    schedules: schedulesSchema.default(schedulesSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -212,3 +234,4 @@ export type MaskedColumnConfig = ConnectionConfig['maskedColumns'][number];
 export type AccessConfig = NonNullable<ConnectionConfig['access']>;
 export type Limits = ConfigFile['limits'];
 export type MigrationSettings = ConfigFile['migrations'];
+export type SchedulesConfig = ConfigFile['schedules'];

@@ -101,12 +101,23 @@ export interface QueryResult {
   durationMs: number;
 }
 
+/** A value bound to a query parameter; never spliced into the query text. */
+export type BoundValue = string | number | boolean | Date | null;
+
+/**
+ * Values for a query's parameters, sent separately from its text: positional for SQL (`$1`, `$2`… on PostgreSQL,
+ * `?` on MySQL and SQLite, one value per `?`), by name for MongoDB (each string value `":name"` in the query).
+ */
+export type QueryParams = readonly BoundValue[] | Readonly<Record<string, BoundValue>>;
+
 export interface ExecuteOptions {
   timeoutMs: number;
   maxRows: number;
   signal?: AbortSignal;
   /** Rows per batch for streamRead (default 1000); executeRead ignores it. */
   batchSize?: number;
+  /** Bound parameter values (reads and explain only). */
+  params?: QueryParams;
 }
 
 /** A read streamed in batches (for CSV export of any size); runs in the same read-only mode. */
@@ -229,7 +240,10 @@ export interface DatabaseDriver {
    * back and throws a DriftError when a statement changes more rows than the dry run allows.
    */
   executeWrite(statement: string, options: WriteOptions): Promise<WriteResult>;
-  explain(query: string, options: Pick<ExecuteOptions, 'timeoutMs'>): Promise<ExplainResult | undefined>;
+  explain(
+    query: string,
+    options: Pick<ExecuteOptions, 'timeoutMs' | 'params'>,
+  ): Promise<ExplainResult | undefined>;
   /**
    * Holds one connection for a schema change (SQL engines; absent on MongoDB). `work`'s errors pass through
    * unchanged; the engine's own errors become DatabaseErrors. Nothing is committed unless `options.commit`.

@@ -21,6 +21,8 @@ import type {
 import { databaseError, isNetworkError, messageOf, secretsOf } from '../database-errors.ts';
 import { unrunnableDryRun } from '../write-batch.ts';
 import { dryRunMongoWrite, executeMongoWrite } from './mongodb-writes.ts';
+import { namedParams } from '../query-params.ts';
+import { substituteMongoPlaceholders } from '../../templates/mongo-placeholders.ts';
 import { introspectMongo, type MongoIntrospectOptions } from './mongodb-introspector.ts';
 import { bsonTypeName, kindOfTypes, plainBson, typeText } from './mongodb-values.ts';
 
@@ -108,7 +110,7 @@ export class MongoDriver implements DatabaseDriver {
   /** Runs a find / aggregate / count / distinct with maxTimeMS, reading at most maxRows+1 documents. */
   async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
     const started = performance.now();
-    const q = this.#parse(query);
+    const q = this.#parse(query, options.params);
     try {
       if (q.operation === 'count') {
         const count = await this.#db()
@@ -175,7 +177,7 @@ export class MongoDriver implements DatabaseDriver {
 
   /** Streams a find or aggregate in batches; columns come from the first batch (later new fields are dropped). */
   async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
-    const q = this.#parse(query);
+    const q = this.#parse(query, options.params);
     if (q.operation === 'count' || q.operation === 'distinct') {
       // Single-document answers: stream the small result as one batch.
       const result = await this.executeRead(query, options);
@@ -301,8 +303,10 @@ export class MongoDriver implements DatabaseDriver {
   /**
    * Parses the query and enforces the read allow-list here, before anything reaches the server: the safety
    * classifier must call it a read (find / aggregate / count / distinct, no $out / $merge, no server-side JS).
+   * Parameters replace the query's `":name"` string values in the parsed query (typed values, never text).
    */
-  #parse(query: string): MongoQuery {
+  #parse(query: string, params?: ExecuteOptions['params']): MongoQuery {
+    const values = namedParams(ENGINE, params);
     const verdict = classifyMongoQuery(query);
     if (verdict.verdict !== 'read') {
       // Unreadable text is a failed query; a well-formed query or command that is not a read is a violation.
@@ -315,7 +319,8 @@ export class MongoDriver implements DatabaseDriver {
       );
     }
     try {
-      return parseMongoQuery(query);
+      const parsed = parseMongoQuery(query);
+      return values ? substituteMongoPlaceholders(parsed, values) : parsed;
     } catch (error) {
       throw databaseError('query_failed', ENGINE, messageOf(error), this.#secrets);
     }

@@ -2,6 +2,7 @@ import mysql from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2';
 import { DatabaseError, ThreadqlError } from '../../errors.ts';
 import type {
+  BoundValue,
   DatabaseDialect,
   DatabaseDriver,
   DriverOptions,
@@ -18,8 +19,9 @@ import type {
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
 import { executeBatch, measureBatch, unrunnableDryRun } from '../write-batch.ts';
+import { positionalParams } from '../query-params.ts';
 import { mysqlError } from './mysql-errors.ts';
-import { rowReader, run, type RowReader } from './mysql-query.ts';
+import { prepared, rowReader, run, type RowReader } from './mysql-query.ts';
 import {
   executionNote,
   mentions,
@@ -94,12 +96,13 @@ export class MysqlDriver implements DatabaseDriver {
   /** Reads at most maxRows rows; the stream stops (and the connection is dropped) after cap+1 rows. */
   async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
     const started = performance.now();
+    const params = positionalParams(ENGINE, options.params);
     return this.#session(
       'START TRANSACTION READ ONLY',
       options.timeoutMs,
       options.signal,
       async (session) => {
-        const reader = rowReader(session.conn, query, Math.min(options.maxRows + 1, DEFAULT_BATCH));
+        const reader = rowReader(session.conn, query, Math.min(options.maxRows + 1, DEFAULT_BATCH), params);
         const { rows, done } = await reader.next(options.maxRows + 1);
         const truncated = rows.length > options.maxRows;
         // Stopping a result mid-stream means dropping the connection; the server rolls back and frees it.
@@ -119,6 +122,7 @@ export class MysqlDriver implements DatabaseDriver {
   /** Streams a read in batches; the first batch is read before this resolves. */
   async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    const params = positionalParams(ENGINE, options.params);
     const session = await this.#connect();
     const guard = this.#guard(session, options.timeoutMs, options.signal);
     let finished: Promise<void> | undefined;
@@ -137,7 +141,7 @@ export class MysqlDriver implements DatabaseDriver {
     let first: { rows: unknown[][]; done: boolean };
     try {
       await this.#prepare(session, options.timeoutMs, 'START TRANSACTION READ ONLY');
-      reader = rowReader(session.conn, query, batchSize);
+      reader = rowReader(session.conn, query, batchSize, params);
       first = await reader.next(Math.min(batchSize, options.maxRows + 1));
     } catch (error) {
       return fail(error);
@@ -292,10 +296,13 @@ export class MysqlDriver implements DatabaseDriver {
   /** EXPLAIN inside a read-only transaction; the estimate is the largest per-table row estimate. */
   async explain(
     query: string,
-    options: Pick<ExecuteOptions, 'timeoutMs'>,
+    options: Pick<ExecuteOptions, 'timeoutMs' | 'params'>,
   ): Promise<ExplainResult | undefined> {
+    const params = positionalParams(ENGINE, options.params);
     return this.#session('START TRANSACTION READ ONLY', options.timeoutMs, undefined, async ({ conn }) => {
-      const rows = (await run(conn, `EXPLAIN ${query}`)) as Record<string, unknown>[];
+      const rows = (await (params
+        ? prepared(conn, `EXPLAIN ${query}`, params)
+        : run(conn, `EXPLAIN ${query}`))) as Record<string, unknown>[];
       const estimates = rows.map((r) => Number(r.rows)).filter((n) => Number.isFinite(n));
       return {
         plan: rows

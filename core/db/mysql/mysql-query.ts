@@ -1,4 +1,5 @@
 import type { FieldPacket, PoolConnection } from 'mysql2';
+import type { BoundValue } from '../database-dialect.ts';
 import { plainValue } from '../result-values.ts';
 
 export type RowReader = {
@@ -13,9 +14,26 @@ export function run(conn: PoolConnection, sql: string): Promise<unknown> {
   });
 }
 
-/** A pull-based reader over mysql2's row stream: the connection pauses while the buffer is full. */
-export function rowReader(conn: PoolConnection, sql: string, highWaterMark: number): RowReader {
-  const query = conn.query({ sql, rowsAsArray: true });
+/** Prepares and executes one statement with bound values. */
+export function prepared(conn: PoolConnection, sql: string, values: BoundValue[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    conn.execute(sql, values, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/**
+ * A pull-based reader over mysql2's row stream: the connection pauses while the buffer is full. With parameters the
+ * statement is prepared and executed (binary protocol), so values travel apart from the text, never spliced in.
+ */
+export function rowReader(
+  conn: PoolConnection,
+  sql: string,
+  highWaterMark: number,
+  params?: BoundValue[],
+): RowReader {
+  const query = params
+    ? conn.execute({ sql, values: params, rowsAsArray: true })
+    : conn.query({ sql, rowsAsArray: true });
   let fields: FieldPacket[] = [];
   query.on('fields', (f: FieldPacket[]) => {
     fields = f ?? [];

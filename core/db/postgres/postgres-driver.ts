@@ -21,6 +21,7 @@ import type {
 } from '../database-dialect.ts';
 import { databaseError, secretsOf } from '../database-errors.ts';
 import { executeBatch, measureBatch, planWriteBatch, unrunnableDryRun } from '../write-batch.ts';
+import { positionalParams } from '../query-params.ts';
 import { postgresError } from './postgres-errors.ts';
 import {
   extended,
@@ -102,10 +103,9 @@ export class PostgresDriver implements DatabaseDriver {
   /** Reads at most maxRows rows (fetching maxRows+1 through a cursor to set `truncated`). */
   async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
     const started = performance.now();
+    const params = positionalParams(ENGINE, options.params);
     return this.#session('BEGIN READ ONLY', options.timeoutMs, options.signal, async (client) => {
-      const cursor = client.query(
-        new Cursor(query, undefined, { rowMode: 'array', types: resultTypeParsers }),
-      );
+      const cursor = client.query(new Cursor(query, params, { rowMode: 'array', types: resultTypeParsers }));
       const { rows, fields } = await readCursor(cursor, options.maxRows + 1);
       await cursor.close();
       const truncated = rows.length > options.maxRows;
@@ -123,6 +123,7 @@ export class PostgresDriver implements DatabaseDriver {
   /** Streams a read in batches from a cursor; the first batch is fetched before this resolves. */
   async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    const params = positionalParams(ENGINE, options.params);
     const client = await this.#connect();
     let cancelled = false;
     const onAbort = (): void => {
@@ -151,7 +152,7 @@ export class PostgresDriver implements DatabaseDriver {
       await client.query('BEGIN READ ONLY');
       await client.query(timeoutSql(options.timeoutMs));
       await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${STREAM_IDLE_TIMEOUT}'`);
-      cursor = client.query(new Cursor(query, undefined, { rowMode: 'array', types: resultTypeParsers }));
+      cursor = client.query(new Cursor(query, params, { rowMode: 'array', types: resultTypeParsers }));
       first = await readCursor(cursor, Math.min(batchSize, options.maxRows + 1));
       columns = await this.#columns(first.fields);
     } catch (error) {
@@ -304,10 +305,14 @@ export class PostgresDriver implements DatabaseDriver {
   /** EXPLAIN (text) inside a read-only transaction; the top node's row estimate. */
   async explain(
     query: string,
-    options: Pick<ExecuteOptions, 'timeoutMs'>,
+    options: Pick<ExecuteOptions, 'timeoutMs' | 'params'>,
   ): Promise<ExplainResult | undefined> {
+    const params = positionalParams(ENGINE, options.params);
     return this.#session('BEGIN READ ONLY', options.timeoutMs, undefined, async (client) => {
-      const result = await client.query<{ 'QUERY PLAN': string }>(extended(`EXPLAIN ${query}`));
+      const result = await client.query<{ 'QUERY PLAN': string }>({
+        ...extended(`EXPLAIN ${query}`),
+        ...(params ? { values: params } : {}),
+      });
       const lines = result.rows.map((r) => r['QUERY PLAN']);
       const rows = /rows=(\d+)/.exec(lines[0] ?? '')?.[1];
       return { plan: lines.join('\n'), ...(rows === undefined ? {} : { estimatedRows: Number(rows) }) };

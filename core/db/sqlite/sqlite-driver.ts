@@ -23,11 +23,12 @@ import {
   type DryRunRules,
   type WriteTransaction,
 } from '../write-batch.ts';
+import { positionalParams } from '../query-params.ts';
 import { SQLITE_CATALOG_QUERIES, sqliteSnapshot } from './sqlite-introspector.ts';
 import { sqliteFileFromUrl } from './sqlite-url.ts';
 import type { SqliteWorker } from './sqlite-worker-pool.ts';
 import { SqliteWorkerPool, WorkerGone, WorkerQueryError } from './sqlite-worker-pool.ts';
-import type { RowsValue } from './sqlite-worker.ts';
+import type { RowsValue, SqliteParam } from './sqlite-worker.ts';
 
 const ENGINE = 'SQLite';
 const DEFAULT_BATCH = 1000;
@@ -95,8 +96,12 @@ export class SqliteDriver implements DatabaseDriver {
   /** Reads at most maxRows rows (pulling maxRows+1 from the iterator to set `truncated`). */
   async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
     const started = performance.now();
+    const params = sqliteParams(options.params);
     const value = await this.#use(options.timeoutMs, options.signal, (w) =>
-      w.request<RowsValue>({ op: 'read', sql: query, maxRows: options.maxRows }, options.timeoutMs),
+      w.request<RowsValue>(
+        { op: 'read', sql: query, maxRows: options.maxRows, ...(params ? { params } : {}) },
+        options.timeoutMs,
+      ),
     );
     const truncated = value.rows.length > options.maxRows;
     const rows = truncated ? value.rows.slice(0, options.maxRows) : value.rows;
@@ -112,6 +117,7 @@ export class SqliteDriver implements DatabaseDriver {
   /** Streams a read in batches pulled from the worker on demand (each batch has the time limit). */
   async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+    const params = sqliteParams(options.params);
     const worker = await this.#acquire();
     const onAbort = (): void => worker.kill(new WorkerGone('closed', 'the query was cancelled'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -130,7 +136,12 @@ export class SqliteDriver implements DatabaseDriver {
     let first: RowsValue;
     try {
       first = await worker.request<RowsValue>(
-        { op: 'stream-open', sql: query, count: Math.min(batchSize, options.maxRows + 1) },
+        {
+          op: 'stream-open',
+          sql: query,
+          count: Math.min(batchSize, options.maxRows + 1),
+          ...(params ? { params } : {}),
+        },
         options.timeoutMs,
       );
     } catch (error) {
@@ -297,10 +308,11 @@ export class SqliteDriver implements DatabaseDriver {
   /** EXPLAIN QUERY PLAN; SQLite gives no row estimate. */
   async explain(
     query: string,
-    options: Pick<ExecuteOptions, 'timeoutMs'>,
+    options: Pick<ExecuteOptions, 'timeoutMs' | 'params'>,
   ): Promise<ExplainResult | undefined> {
+    const params = sqliteParams(options.params);
     const lines = await this.#use(options.timeoutMs, undefined, (w) =>
-      w.request<string[]>({ op: 'explain', sql: query }, options.timeoutMs),
+      w.request<string[]>({ op: 'explain', sql: query, ...(params ? { params } : {}) }, options.timeoutMs),
     );
     return { plan: lines.join('\n') };
   }
@@ -370,4 +382,11 @@ export class SqliteDriver implements DatabaseDriver {
     }
     return databaseError('query_failed', ENGINE, message, this.#secrets, error, detail);
   }
+}
+
+/** Values for SQLite's `?`: it has no boolean or date type, so booleans bind as 1/0 and dates as ISO text. */
+function sqliteParams(params: ExecuteOptions['params']): SqliteParam[] | undefined {
+  return positionalParams(ENGINE, params)?.map((v) =>
+    typeof v === 'boolean' ? (v ? 1 : 0) : v instanceof Date ? v.toISOString() : v,
+  );
 }

@@ -13,8 +13,8 @@ import { kindFromDeclaredType, kindFromValue } from './sqlite-types.ts';
 
 export type WorkerRequest =
   | { id: number; op: 'validate' }
-  | { id: number; op: 'read'; sql: string; maxRows: number }
-  | { id: number; op: 'stream-open'; sql: string; count: number }
+  | { id: number; op: 'read'; sql: string; maxRows: number; params?: SqliteParam[] }
+  | { id: number; op: 'stream-open'; sql: string; count: number; params?: SqliteParam[] }
   | { id: number; op: 'stream-next'; count: number }
   | { id: number; op: 'stream-close' }
   | { id: number; op: 'catalog'; queries: string[] }
@@ -23,12 +23,15 @@ export type WorkerRequest =
   | { id: number; op: 'tx-commit' }
   | { id: number; op: 'tx-end' }
   | { id: number; op: 'run-alone'; sql: string; write: boolean }
-  | { id: number; op: 'explain'; sql: string }
+  | { id: number; op: 'explain'; sql: string; params?: SqliteParam[] }
   | { id: number; op: 'session-begin'; lockTimeoutMs: number }
   | { id: number; op: 'session-exec'; sql: string }
   | { id: number; op: 'session-query'; sql: string; params: unknown[] }
   | { id: number; op: 'session-catalog'; queries: string[] }
   | { id: number; op: 'session-end'; commit: boolean };
+
+/** A value bound to a `?` (better-sqlite3 binds numbers, strings, bigints, buffers and null). */
+export type SqliteParam = string | number | bigint | null;
 
 export type WorkerReply =
   | { id: number; ok: true; value: unknown }
@@ -83,10 +86,11 @@ function pull(iterator: IterableIterator<unknown[]>, count: number, columns: Res
 /** Opens a read on the read-only handle; a statement that returns no rows is still run, so SQLite itself refuses writes. */
 function openRead(
   sql: string,
+  params: SqliteParam[] = [],
 ): { iterator: IterableIterator<unknown[]>; columns: ResultColumn[] } | undefined {
   const statement = reader().prepare(sql);
   if (!statement.reader) {
-    statement.run();
+    statement.run(...params);
     return undefined;
   }
   statement.raw(true).safeIntegers(true);
@@ -94,7 +98,7 @@ function openRead(
     const type = c.type ?? '';
     return { name: c.name, type, kind: kindFromDeclaredType(type) ?? 'unknown' };
   });
-  return { iterator: statement.iterate() as IterableIterator<unknown[]>, columns };
+  return { iterator: statement.iterate(...params) as IterableIterator<unknown[]>, columns };
 }
 
 function closeStream(): void {
@@ -130,7 +134,7 @@ function handle(request: WorkerRequest): unknown {
     case 'validate':
       return reader().prepare('SELECT count(*) FROM sqlite_master').pluck().get();
     case 'read': {
-      const opened = openRead(request.sql);
+      const opened = openRead(request.sql, request.params);
       if (!opened) return { columns: [], rows: [], done: true } satisfies RowsValue;
       const value = pull(opened.iterator, request.maxRows + 1, opened.columns);
       if (!value.done) opened.iterator.return?.();
@@ -138,7 +142,7 @@ function handle(request: WorkerRequest): unknown {
     }
     case 'stream-open': {
       closeStream();
-      const opened = openRead(request.sql);
+      const opened = openRead(request.sql, request.params);
       if (!opened) return { columns: [], rows: [], done: true } satisfies RowsValue;
       const value = pull(opened.iterator, request.count, opened.columns);
       if (value.done) opened.iterator.return?.();
@@ -215,7 +219,7 @@ function handle(request: WorkerRequest): unknown {
     case 'explain':
       return reader()
         .prepare(`EXPLAIN QUERY PLAN ${request.sql}`)
-        .all()
+        .all(...(request.params ?? []))
         .map((r) => String((r as { detail: unknown }).detail));
   }
 }
