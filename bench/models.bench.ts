@@ -1,6 +1,6 @@
 /**
  * Data-model benchmarks (DESIGN §7) against the real MongoDB-wire server at MONGODB_URI (FerretDB in the
- * suite): last 100 of a 10,000-entry history, template search over 1,000 templates, connection list,
+ * suite): last 100 of a 10,000-entry history, connection list,
  * schema-cache read, plus append and transition latency. Prints p50/p95; not part of the test run.
  * Run: `npm run bench:models` (with the services' env, e.g. under scripts/test.sh's environment).
  */
@@ -17,7 +17,6 @@ import {
 } from '../models/database-connection.ts';
 import { appendHistory, HISTORY_CAP, historyKey, lastHistory } from '../models/query-history.ts';
 import { findOrCreateSession } from '../models/query-session.ts';
-import { searchTemplates } from '../models/query-template.ts';
 
 const ITERATIONS = 20;
 
@@ -133,44 +132,7 @@ try {
     appendHistory(models, session._id, { type: 'query', userInput: `bench append ${i}` }),
   );
 
-  // Templates: 1,000 in the searched workspace, 200 in another.
-  process.stderr.write('seeding templates…\n');
-  const template = (workspace: string, i: number) => ({
-    workspace,
-    name: `report-${i}`,
-    description: `${['Weekly', 'Monthly', 'Daily'][i % 3]} ${['signups', 'revenue', 'churn', 'orders'][i % 4]} report #${i} for the growth team, split by country and plan`,
-    question: `how many ${['signups', 'orders', 'refunds'][i % 3]} per ${['week', 'month'][i % 2]} since :since in :country?`,
-    sql: `SELECT date_trunc('week', created_at) AS week, country, count(*) AS n FROM customers WHERE created_at >= :since AND country = :country GROUP BY 1, 2 ORDER BY 1 DESC LIMIT 500 -- template ${i}`,
-    parameters: [
-      { name: 'since', type: 'date', default: '2024-01-01', required: false },
-      { name: 'country', type: 'string', required: true },
-    ],
-    usageCount: i % 37,
-    schedules:
-      i % 10 === 0
-        ? [
-            {
-              cron: '0 9 * * MON',
-              timeZone: 'Europe/Berlin',
-              target: { platform: 'slack', workspace: 'T1', channel: 'C9' },
-            },
-          ]
-        : [],
-  });
-  await models.QueryTemplate.insertMany(Array.from({ length: 1000 }, (_, i) => template('slack:T1', i)));
-  await models.QueryTemplate.insertMany(Array.from({ length: 200 }, (_, i) => template('slack:T2', i)));
-  await measure(
-    'templates: substring search over 1,000 (description)',
-    150,
-    async () => {
-      const hits = await searchTemplates(models.QueryTemplate, 'slack:T1', 'revenue report #9');
-      if (hits.length === 0) throw new Error('expected hits');
-    },
-    '1,200 templates in the collection',
-  );
-  await measure('templates: substring search over 1,000 (no hit)', 150, () =>
-    searchTemplates(models.QueryTemplate, 'slack:T1', 'no such template'),
-  );
+  // Template search is measured in bench/templates.bench.ts (it reads the Redis search index, not this store).
 
   // Connections: 20 in the workspace (5 with a 1,000-table schema cache), 5 config-wide, 30 elsewhere.
   process.stderr.write('seeding connections…\n');

@@ -12,7 +12,10 @@ import { queryHistoryModel } from './query-history.ts';
 import { querySessionModel } from './query-session.ts';
 import { queryTemplateModel } from './query-template.ts';
 import { schemaDefinitionModel } from './schema-definition.ts';
+import { scheduleRunModel } from './schedule-run.ts';
+import { scheduleStateModel } from './schedule-state.ts';
 import { stateTransitionModel } from './state-transition.ts';
+import { templateUseModel } from './template-use.ts';
 import { userModel } from './user.ts';
 
 /** Every model, compiled on one connection (each call on the same connection returns the same models). */
@@ -27,6 +30,9 @@ export function createModels(connection: Connection) {
     SchemaDefinition: schemaDefinitionModel(connection),
     Migration: migrationModel(connection),
     QueryTemplate: queryTemplateModel(connection),
+    TemplateUse: templateUseModel(connection),
+    ScheduleRun: scheduleRunModel(connection),
+    ScheduleState: scheduleStateModel(connection),
     ApprovalRequest: approvalRequestModel(connection),
     ApprovalDecision: approvalDecisionModel(connection),
     OptimizationSuggestion: optimizationSuggestionModel(connection),

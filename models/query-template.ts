@@ -1,36 +1,56 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { DATABASE_TYPES, isTimeZone, type DatabaseType } from '../config/config-file.ts';
+import {
+  checkParameterDefinitions,
+  PARAMETER_TYPES,
+  type ParameterDefinition,
+  type ParameterValue,
+} from '../core/templates/parameter-values.ts';
+import { checkCron } from '../core/templates/run-times.ts';
 import { channelTargetSchema, type ChannelTarget } from './thread-ref-schema.ts';
 import { modelOn } from './model-on.ts';
 
-export const PARAMETER_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'datetime'] as const;
-export type ParameterType = (typeof PARAMETER_TYPES)[number];
+export { PARAMETER_TYPES, type ParameterType } from '../core/templates/parameter-values.ts';
 
-export interface TemplateParameter {
-  name: string;
-  type: ParameterType;
-  /** Used when the caller gives no value; any JSON value. */
-  default?: unknown;
-  required: boolean;
-  description?: string;
-}
+/** A parameter definition as stored: `{name, type, default, required}` (QueryNL draft), types text|number|date|boolean. */
+export type TemplateParameter = ParameterDefinition;
 
-/** A scheduled run of a template, posted to a channel (BullMQ job id = the schedule's `_id`). */
+/** Short schedule ids people type (`pause k3x9p2ab`): 8 lower-case letters and digits. */
+export const SCHEDULE_ID = /^[a-z0-9]{8}$/;
+
+/**
+ * A scheduled run of a template, posted into a channel. The definition lives here (MongoDB is the truth; the
+ * BullMQ job scheduler is rebuilt from it); what each run did lives in ScheduleRun and ScheduleState, so frequent
+ * run bookkeeping never rewrites the template document.
+ */
 export interface TemplateSchedule {
-  _id: Types.ObjectId;
-  /** Five fields (minute hour day month weekday), or six with seconds first. */
+  /** Short id, also the BullMQ job scheduler id's suffix and the ScheduleState `_id`. */
+  _id: string;
+  /** Five fields (minute hour day month weekday); six with seconds only for internal use. */
   cron: string;
   /** IANA zone, e.g. `Europe/Berlin`. */
   timeZone: string;
+  /** The `<when>` as it reads, e.g. `every Monday at 09:00`. */
+  summary: string;
   target: ChannelTarget;
+  /** The channel's display name when it was scheduled (for listings), e.g. `growth`. */
+  channelName: string | null;
   enabled: boolean;
-  parameterValues: Record<string, unknown>;
+  /** Values as given with the schedule (typed); defaults fill the rest at run time. */
+  parameterValues: Record<string, ParameterValue>;
+  /** Owner: user key (`slack:T1:U1`); told when a run fails. */
   createdBy: string | null;
-  lastRunAt: Date | null;
+  createdAt: Date;
+  /** When it was created or last resumed: ticks before this are never caught up. */
+  activeSince: Date;
+  /** Why it is paused (by a person or after repeated failures); null while enabled. */
+  pausedReason: string | null;
 }
 
 /** A saved question with its SQL (or MongoDB query JSON) and `:named` parameters. */
 export interface QueryTemplateFields {
   _id: Types.ObjectId;
+  /** `platform:workspace`, e.g. `slack:T0123`. */
   workspace: string;
   /** Unique per workspace; lower-case slug, e.g. `weekly-signups`. */
   name: string;
@@ -38,9 +58,20 @@ export interface QueryTemplateFields {
   question: string;
   sql: string;
   parameters: TemplateParameter[];
+  databaseType: DatabaseType;
+  /** The threadql.yml connection it runs on. */
+  connectionName: string;
   connection: Types.ObjectId | null;
+  /** The QuerySession (thread key) whose history records this template's runs. */
+  session: string | null;
+  /**
+   * Mirrors of the TemplateUse log (see template-use.ts), which is the exact count; written best-effort under the
+   * template lock, so they may lag by a use or two and are corrected on the next write.
+   */
   usageCount: number;
   lastUsedAt: Date | null;
+  /** Set when unused for 180 days (kept, hidden from lists); cleared by the next use. */
+  archivedAt: Date | null;
   schedules: TemplateSchedule[];
   createdBy: string | null;
   createdAt: Date;
@@ -49,29 +80,10 @@ export interface QueryTemplateFields {
 
 export type QueryTemplateModel = Model<QueryTemplateFields>;
 
-/** The `:name` placeholders a query uses, in order of first use; skips `::casts`, string literals and comments. */
-export function sqlPlaceholders(sql: string): string[] {
-  const code = sql
-    .replace(/'(?:[^']|'')*'/g, "''")
-    .replace(/--[^\n]*/g, '')
-    .replace(/\/\*[\s\S]*?\*\//g, '');
-  const names = [...code.matchAll(/(?<![:\w]):([A-Za-z_]\w*)/g)].map((m) => m[1]!);
-  return [...new Set(names)];
-}
-
-const CRON_FIELD =
-  /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?)*$/;
-
-/** True for a 5- or 6-field cron expression (syntax only; the scheduler validates ranges). */
+/** True for a cron expression cron-parser accepts (5 fields, or 6 with seconds). */
 export function isCronExpression(value: string): boolean {
-  const fields = value.trim().split(/\s+/);
-  return (fields.length === 5 || fields.length === 6) && fields.every((f) => CRON_FIELD.test(f));
-}
-
-/** True for an IANA time-zone name this runtime knows. */
-export function isTimeZone(value: string): boolean {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
+    checkCron(value);
     return true;
   } catch {
     return false;
@@ -89,24 +101,32 @@ const parameterSchema = new Schema<TemplateParameter>(
   { _id: false },
 );
 
-const scheduleSchema = new Schema<TemplateSchedule>({
-  cron: {
-    type: String,
-    required: true,
-    validate: { validator: isCronExpression, message: 'not a cron expression' },
+const scheduleSchema = new Schema<TemplateSchedule>(
+  {
+    _id: { type: String, required: true, match: [SCHEDULE_ID, 'expected 8 lower-case letters or digits'] },
+    cron: {
+      type: String,
+      required: true,
+      validate: { validator: isCronExpression, message: 'not a cron expression' },
+    },
+    timeZone: {
+      type: String,
+      required: true,
+      default: 'UTC',
+      validate: { validator: isTimeZone, message: 'unknown time zone' },
+    },
+    summary: { type: String, default: '', maxlength: 200 },
+    target: { type: channelTargetSchema, required: true },
+    channelName: { type: String, default: null, maxlength: 200 },
+    enabled: { type: Boolean, required: true, default: true },
+    parameterValues: { type: Schema.Types.Mixed, default: () => ({}) },
+    createdBy: { type: String, default: null },
+    createdAt: { type: Date, required: true, default: () => new Date() },
+    activeSince: { type: Date, required: true, default: () => new Date() },
+    pausedReason: { type: String, default: null, maxlength: 1000 },
   },
-  timeZone: {
-    type: String,
-    required: true,
-    default: 'UTC',
-    validate: { validator: isTimeZone, message: 'unknown time zone' },
-  },
-  target: { type: channelTargetSchema, required: true },
-  enabled: { type: Boolean, required: true, default: true },
-  parameterValues: { type: Schema.Types.Mixed, default: () => ({}) },
-  createdBy: { type: String, default: null },
-  lastRunAt: { type: Date, default: null },
-});
+  { minimize: false },
+);
 
 export const queryTemplateSchema = new Schema<QueryTemplateFields>(
   {
@@ -122,85 +142,29 @@ export const queryTemplateSchema = new Schema<QueryTemplateFields>(
     question: { type: String, required: true, maxlength: 5000 },
     sql: { type: String, required: true, maxlength: 100_000 },
     parameters: { type: [parameterSchema], default: [] },
+    databaseType: { type: String, enum: DATABASE_TYPES, required: true },
+    connectionName: { type: String, required: true, trim: true },
     connection: { type: Schema.Types.ObjectId, ref: 'DatabaseConnection', default: null },
+    session: { type: String, ref: 'QuerySession', default: null },
     usageCount: { type: Number, default: 0, min: 0 },
     lastUsedAt: { type: Date, default: null },
+    archivedAt: { type: Date, default: null },
     schedules: { type: [scheduleSchema], default: [] },
     createdBy: { type: String, default: null },
   },
   { collection: 'querytemplates', timestamps: true, versionKey: false, minimize: false },
 );
 queryTemplateSchema.index({ workspace: 1, name: 1 }, { unique: true });
-queryTemplateSchema.index({ workspace: 1, usageCount: -1 });
-queryTemplateSchema.index({ 'schedules.enabled': 1 });
 queryTemplateSchema.pre('validate', function () {
-  const defined = this.parameters.map((p) => p.name);
-  const duplicate = defined.find((n, i) => defined.indexOf(n) !== i);
-  if (duplicate) this.invalidate('parameters', `parameter "${duplicate}" is defined twice`);
-  const used = sqlPlaceholders(this.sql ?? '');
-  const undefinedUse = used.filter((n) => !defined.includes(n));
-  if (undefinedUse.length) {
-    this.invalidate(
-      'parameters',
-      `the query uses ${undefinedUse.map((n) => `:${n}`).join(', ')} without a definition`,
-    );
-  }
-  const unused = defined.filter((n) => !used.includes(n));
-  if (unused.length) this.invalidate('parameters', `parameter(s) ${unused.join(', ')} not used in the query`);
+  // Placeholders are checked against the definitions where the dialect is known (core/templates), with its parser.
+  const problems = checkParameterDefinitions(this.parameters ?? []);
+  if (problems.length) this.invalidate('parameters', problems.join('; '));
+  const ids = (this.schedules ?? []).map((s) => s._id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) this.invalidate('schedules', `schedule id ${twice} is used twice`);
 });
 
 /** The QueryTemplate model on a given connection. */
 export function queryTemplateModel(connection: Connection): QueryTemplateModel {
   return modelOn<QueryTemplateFields>(connection, 'QueryTemplate', queryTemplateSchema);
-}
-
-/** A search hit: the template without its query text and schedules. */
-export type TemplateSummary = Pick<
-  QueryTemplateFields,
-  '_id' | 'name' | 'description' | 'question' | 'parameters' | 'usageCount' | 'lastUsedAt' | 'connection'
->;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * Templates of a workspace whose name, description or question contains `text` (case-insensitive), most used
- * first. Substring match by a case-insensitive regex: FerretDB 1.x has no text indexes, and a regex works the
- * same on MongoDB; an empty text lists the workspace's templates.
- */
-export async function searchTemplates(
-  model: QueryTemplateModel,
-  workspace: string,
-  text: string,
-  options: { limit?: number } = {},
-): Promise<TemplateSummary[]> {
-  const needle = text.trim();
-  const filter: Record<string, unknown> = { workspace };
-  if (needle) {
-    const pattern = { $regex: escapeRegExp(needle), $options: 'i' };
-    filter.$or = [{ name: pattern }, { description: pattern }, { question: pattern }];
-  }
-  return model
-    .find(filter, {
-      name: 1,
-      description: 1,
-      question: 1,
-      parameters: 1,
-      usageCount: 1,
-      lastUsedAt: 1,
-      connection: 1,
-    })
-    .sort({ usageCount: -1, name: 1 })
-    .limit(options.limit ?? 20)
-    .lean<TemplateSummary[]>();
-}
-
-/** Counts one use of a template. */
-export async function recordTemplateUse(
-  model: QueryTemplateModel,
-  id: Types.ObjectId | string,
-  now: Date = new Date(),
-): Promise<void> {
-  await model.updateOne({ _id: id }, { $inc: { usageCount: 1 }, $set: { lastUsedAt: now } });
 }

@@ -1,6 +1,5 @@
 import { Types } from 'mongoose';
 import { scriptChecksum } from '../../models/migration.ts';
-import { searchTemplates, sqlPlaceholders } from '../../models/query-template.ts';
 import { findOrCreateSession } from '../../models/query-session.ts';
 import { listConnections, readSchemaCache, writeSchemaCache } from '../../models/database-connection.ts';
 import { recordFeedback } from '../../models/feedback.ts';
@@ -100,6 +99,8 @@ describe('QueryTemplate', () => {
     workspace: 'slack:T1',
     question: 'signups per week',
     description: 'Weekly signups by country',
+    databaseType: 'postgres' as const,
+    connectionName: 'shop',
   };
 
   it('is unique per workspace, not across workspaces', async () => {
@@ -113,39 +114,39 @@ describe('QueryTemplate', () => {
     await QueryTemplate.create({ ...base, workspace: 'discord:G1', name: 'weekly-signups', sql: 'SELECT 1' });
   });
 
-  it('checks parameter definitions against the :placeholders of the SQL', async () => {
+  it('checks parameter definitions: types, duplicates, defaults that fit their type', async () => {
     const { QueryTemplate } = store.models;
-    const sql =
-      "SELECT date_trunc('week', created_at)::date, count(*) FROM users WHERE created_at >= :since AND note <> ':nope' AND country = :country -- :comment";
-    expect(sqlPlaceholders(sql)).toEqual(['since', 'country']);
-    const missing = new QueryTemplate({
+    const bad = new QueryTemplate({
       ...base,
       name: 't1',
-      sql,
-      parameters: [{ name: 'since', type: 'date' }],
+      sql: 'SELECT 1',
+      parameters: [
+        { name: 'since', type: 'date', default: 'last tuesday', required: false },
+        { name: 'since', type: 'text' },
+      ],
     });
-    expect(await validationErrors(missing)).toEqual({
-      parameters: 'the query uses :country without a definition',
+    expect(await validationErrors(bad)).toEqual({
+      parameters:
+        'default of since: expected a date like 2026-01-31, got "last tuesday"; parameter "since" is defined twice',
     });
-    const unused = new QueryTemplate({
+    const wrongType = new QueryTemplate({
       ...base,
       name: 't2',
       sql: 'SELECT 1',
-      parameters: [{ name: 'since', type: 'date', required: false, default: '2024-01-01' }],
+      parameters: [{ name: 'n', type: 'string' }],
     });
-    expect(await validationErrors(unused)).toEqual({
-      parameters: 'parameter(s) since not used in the query',
-    });
+    expect(Object.keys(wrongType.validateSync()?.errors ?? {})).toEqual(['parameters.0.type']);
     const ok = await QueryTemplate.create({
       ...base,
       name: 'signups-by-country',
-      sql,
+      sql: 'SELECT 1 WHERE :since IS NOT NULL AND :country IS NOT NULL',
       parameters: [
         { name: 'since', type: 'date', default: '2024-01-01', required: false },
-        { name: 'country', type: 'string', required: true },
+        { name: 'country', type: 'text', required: true },
       ],
       schedules: [
         {
+          _id: 'k3x9p2ab',
           cron: '0 9 * * MON',
           timeZone: 'Europe/Berlin',
           target: { platform: 'slack', workspace: 'T1', channel: 'C9' },
@@ -153,10 +154,10 @@ describe('QueryTemplate', () => {
       ],
     });
     expect(ok.schedules[0]!.enabled).toBe(true);
-    expect(ok.schedules[0]!._id).toBeInstanceOf(Types.ObjectId);
+    expect(ok.schedules[0]!._id).toBe('k3x9p2ab');
   });
 
-  it('rejects a bad cron expression or time zone', () => {
+  it('rejects a bad cron expression, time zone or schedule id', () => {
     const { QueryTemplate } = store.models;
     const doc = new QueryTemplate({
       ...base,
@@ -164,6 +165,7 @@ describe('QueryTemplate', () => {
       sql: 'SELECT 1',
       schedules: [
         {
+          _id: 'NOT-OK',
           cron: 'every monday',
           timeZone: 'Mars/Olympus',
           target: { platform: 'slack', workspace: 'T1', channel: 'C9' },
@@ -171,36 +173,11 @@ describe('QueryTemplate', () => {
       ],
     });
     const errors = doc.validateSync()?.errors ?? {};
-    expect(Object.keys(errors).sort()).toEqual(['schedules.0.cron', 'schedules.0.timeZone']);
-  });
-
-  it('finds templates by a substring of name, description or question, case-insensitively, per workspace', async () => {
-    const { QueryTemplate } = store.models;
-    await QueryTemplate.create({
-      ...base,
-      workspace: 'slack:S',
-      name: 'revenue-daily',
-      description: 'Daily revenue (EUR)',
-      question: 'revenue per day',
-      sql: 'SELECT 1',
-    });
-    await QueryTemplate.create({
-      ...base,
-      workspace: 'slack:S',
-      name: 'churn',
-      description: 'Monthly churn',
-      question: 'who left?',
-      sql: 'SELECT 1',
-    });
-    await QueryTemplate.create({ ...base, workspace: 'slack:other', name: 'revenue-x', sql: 'SELECT 1' });
-    expect((await searchTemplates(QueryTemplate, 'slack:S', 'REVENUE')).map((t) => t.name)).toEqual([
-      'revenue-daily',
+    expect(Object.keys(errors).sort()).toEqual([
+      'schedules.0._id',
+      'schedules.0.cron',
+      'schedules.0.timeZone',
     ]);
-    expect((await searchTemplates(QueryTemplate, 'slack:S', '(eur)')).map((t) => t.name)).toEqual([
-      'revenue-daily',
-    ]);
-    expect((await searchTemplates(QueryTemplate, 'slack:S', 'left?')).map((t) => t.name)).toEqual(['churn']);
-    expect((await searchTemplates(QueryTemplate, 'slack:S', '')).length).toBe(2);
   });
 });
 
