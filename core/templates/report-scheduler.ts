@@ -57,12 +57,16 @@ function tickOf(job: Job<TickData>): number {
   return Number(String(job.id).split(':').at(-1));
 }
 
-export class ReportScheduler extends EventEmitter<{ outcome: [TickOutcome, string]; error: [unknown] }> {
+export class ReportScheduler extends EventEmitter<{
+  /** Every tick handled by this replica's worker: the outcome and the schedule id. */
+  outcome: [TickOutcome, string];
+  error: [unknown];
+}> {
   readonly #runner: ScheduleRunner;
   readonly #store: TemplateStore;
   readonly #failures: FailureCounter;
   readonly #options: ReportSchedulerOptions;
-  readonly #queue: Queue<TickData>;
+  #openQueue: Queue<TickData> | undefined;
   readonly #connections: Redis[] = [];
   #worker: Worker<TickData> | undefined;
 
@@ -77,11 +81,6 @@ export class ReportScheduler extends EventEmitter<{ outcome: [TickOutcome, strin
     this.#store = store;
     this.#failures = failures;
     this.#options = options;
-    this.#queue = new Queue<TickData>(options.queueName ?? 'threadql-reports', {
-      connection: this.#connect(),
-      prefix: options.prefix ?? 'threadql:bull',
-    });
-    this.#queue.on('error', (error) => this.#options.logger.warn({ err: error }, 'report queue error'));
   }
 
   /** Reconciles with MongoDB, queues catch-ups, then starts this replica's worker. */
@@ -164,8 +163,24 @@ export class ReportScheduler extends EventEmitter<{ outcome: [TickOutcome, strin
   /** Stops the worker (letting running ticks finish) and closes the queue. */
   async close(): Promise<void> {
     await this.#worker?.close();
-    await this.#queue.close();
-    for (const redis of this.#connections) await redis.quit().catch(() => redis.disconnect());
+    this.#worker = undefined;
+    await this.#openQueue?.close();
+    this.#openQueue = undefined;
+    // disconnect, not quit: a blocking read (BullMQ waits up to 5 s for jobs) would hold quit() until it returns.
+    for (const redis of this.#connections) redis.disconnect();
+    this.#connections.length = 0;
+  }
+
+  /** The queue, opened on first use (and again after close(), so a closed scheduler can start once more). */
+  get #queue(): Queue<TickData> {
+    if (!this.#openQueue) {
+      this.#openQueue = new Queue<TickData>(this.#options.queueName ?? 'threadql-reports', {
+        connection: this.#connect(),
+        prefix: this.#options.prefix ?? 'threadql:bull',
+      });
+      this.#openQueue.on('error', (error) => this.#options.logger.warn({ err: error }, 'report queue error'));
+    }
+    return this.#openQueue;
   }
 
   #connect(): Redis {
@@ -196,7 +211,8 @@ export class ReportScheduler extends EventEmitter<{ outcome: [TickOutcome, strin
   async #catchUp(view: ScheduleView): Promise<boolean> {
     const { schedule } = view;
     const tick = latestDueTick(schedule.cron, schedule.timeZone, this.#options.now());
-    if (!tick || tick < schedule.activeSince) return false;
+    // A tick at or before the moment the schedule was created (or resumed) is not owed.
+    if (!tick || tick <= schedule.activeSince) return false;
     if (await this.#store.models.ScheduleRun.exists({ _id: scheduleRunKey(schedule._id, tick) }))
       return false;
     await this.enqueueTick(schedule._id, tick);
@@ -223,7 +239,7 @@ export class ReportScheduler extends EventEmitter<{ outcome: [TickOutcome, strin
       ) {
         await this.#queue.removeJobScheduler(jobSchedulerId(job.data.scheduleId));
       }
-      this.emit('outcome', outcome, String(job.id));
+      this.emit('outcome', outcome, job.data.scheduleId);
       return outcome;
     } catch (error) {
       // A retry keeps the tick this attempt claimed (a late job may have adopted a newer one).

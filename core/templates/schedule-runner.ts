@@ -108,7 +108,7 @@ export class ScheduleRunner {
       const due = latestDueTick(schedule.cron, schedule.timeZone, now)?.getTime();
       if (due !== undefined && due > tick) tick = due;
     }
-    if (tick < schedule.activeSince.getTime()) return { kind: 'skipped', tick, reason: 'before-active' };
+    if (tick <= schedule.activeSince.getTime()) return { kind: 'skipped', tick, reason: 'before-active' };
     const late = now.getTime() - tick > (this.#deps.lateAfterMs ?? 60_000);
     const claim = await this.#claim(job, template, schedule, tick, late, now);
     if (!claim) return { kind: 'duplicate', tick };

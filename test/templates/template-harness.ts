@@ -123,7 +123,8 @@ export class TemplateHarness {
       get: async (name) => schemas.get(name),
       set: async (name, schema) => void schemas.set(name, schema),
     });
-    const sink = options.sink ?? new RecordingSink();
+    // Replicas post into the same chat: one record of what the channels received.
+    const sink = options.sink ?? replica?.sink ?? new RecordingSink();
     const config = configFileSchema.parse({});
     const services_ = createTemplateServices({
       models: store.models,
