@@ -53,6 +53,7 @@ export const {
   Message,
   MessageFlags,
   Partials,
+  PermissionFlagsBits,
   RateLimitError,
   Routes,
   TextInputStyle,

@@ -16,6 +16,8 @@ import type {
   RESTOptions,
 } from 'discord.js';
 import type {
+  ChannelInfo,
+  ChannelRef,
   ChatPlatform,
   FileAttachment,
   IncomingMessage,
@@ -33,6 +35,7 @@ import { createLogger, type Logger } from '../../core/logger.ts';
 import { commandThread } from './command-thread.ts';
 import { createDiscordClient } from './create-discord-client.ts';
 import { decodeCustomId } from './custom-id.ts';
+import { describeDiscordChannel } from './discord-channel-info.ts';
 import { DISCORD_LIMITS } from './discord-limits.ts';
 import { toDiscordMarkdown } from './discord-markdown.ts';
 import { threadRefFor, userRefFor } from './discord-refs.ts';
@@ -261,6 +264,43 @@ export class DiscordPlatform implements ChatPlatform {
       await this.client.rest.post(Routes.channelMessages(dm.id), { body, files });
     } catch (error) {
       throw toPlatformError(error, 'send a private message');
+    }
+  }
+
+  /**
+   * A new message in a server channel (scheduled reports), files attached. The returned thread is the channel
+   * itself, so update() edits the message where it is.
+   */
+  async postToChannel(channel: ChannelRef, reply: Reply): Promise<PostedMessage> {
+    const { body, files } = replyToDiscord(reply, this.#replyOptions());
+    try {
+      const sent = (await this.client.rest.post(Routes.channelMessages(channel.channel), {
+        body,
+        files,
+      })) as APIMessage;
+      return { thread: { ...channel, platform: 'discord', thread: channel.channel }, messageId: sent.id };
+    } catch (error) {
+      throw toPlatformError(error, 'post in the channel');
+    }
+  }
+
+  /** A direct message (files attached) in the DM channel Discord opens for the user. */
+  async postDirect(user: UserRef, reply: Reply): Promise<void> {
+    const { body, files } = replyToDiscord(reply, this.#replyOptions());
+    try {
+      const dm = await this.client.users.createDM(user.user);
+      await this.client.rest.post(Routes.channelMessages(dm.id), { body, files });
+    } catch (error) {
+      throw toPlatformError(error, 'send a direct message');
+    }
+  }
+
+  /** Whether the bot can post a report into a channel (its permissions there) and whether @everyone can view it. */
+  async describeChannel(channel: ChannelRef): Promise<ChannelInfo> {
+    try {
+      return await describeDiscordChannel(this.client, channel.channel);
+    } catch (error) {
+      throw toPlatformError(error, 'look up the channel');
     }
   }
 

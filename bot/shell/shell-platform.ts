@@ -10,6 +10,8 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type {
   Button,
+  ChannelInfo,
+  ChannelRef,
   ChatPlatform,
   FileAttachment,
   ModalSpec,
@@ -129,6 +131,27 @@ export class ShellPlatform implements ChatPlatform {
   async postPrivate(_thread: ThreadRef, _user: UserRef, reply: Reply): Promise<void> {
     const message = { thread: this.thread, messageId: `m${++this.counter}` };
     await this.print(message, reply, false, 'threadql (only you)> ');
+  }
+
+  /** A scheduled report (or notice) for a channel, printed as it fires with the channel's name shown. */
+  async postToChannel(channel: ChannelRef, reply: Reply): Promise<PostedMessage> {
+    const message = {
+      thread: { ...channel, thread: `m${this.counter + 1}` },
+      messageId: `m${++this.counter}`,
+    };
+    await this.print(message, reply, false, `threadql → #${channel.channel} (${message.messageId})> `);
+    return message;
+  }
+
+  /** A direct message to the local user. */
+  async postDirect(_user: UserRef, reply: Reply): Promise<void> {
+    const message = { thread: this.thread, messageId: `m${++this.counter}` };
+    await this.print(message, reply, false, `threadql (to you, ${message.messageId})> `);
+  }
+
+  /** The terminal can print into any channel name; only the person at it reads it. */
+  async describeChannel(channel: ChannelRef): Promise<ChannelInfo> {
+    return { canPost: true, audience: 'private', name: channel.channel };
   }
 
   async openModal(_trigger: unknown, modal: ModalSpec): Promise<void> {

@@ -8,6 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger, type webApi } from '@slack/bolt';
 import type {
+  ChannelInfo,
+  ChannelRef,
   ChatPlatform,
   FileAttachment,
   ModalSpec,
@@ -31,6 +33,7 @@ import { registerSlackAssistant, type SlackAssistantOptions } from './slack-assi
 import { SlackDirectory, type SlackDirectoryOptions } from './slack-directory.ts';
 import { slackTableRenderers } from './slack-tables.ts';
 import { toPlatformError } from './slack-api-error.ts';
+import { channelInfoFrom, channelInfoFromError, type SlackConversation } from './slack-channel-info.ts';
 import {
   buttonClickFromAction,
   incomingFromEvent,
@@ -392,6 +395,51 @@ export class SlackPlatform implements ChatPlatform {
     await this.call('views.open', () =>
       this.app.client.views.open({ trigger_id: t.triggerId as string, view }),
     );
+  }
+
+  /** A new top-level message in a channel (scheduled reports); files follow in the channel, not in a thread. */
+  async postToChannel(channel: ChannelRef, reply: Reply): Promise<PostedMessage> {
+    const message = replyToBlocks(reply, this.blockOptions({ ...channel, thread: '' }));
+    const result = await this.call('chat.postMessage', () =>
+      this.app.client.chat.postMessage({
+        channel: channel.channel,
+        text: message.text,
+        ...(message.blocks.length ? { blocks: message.blocks } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+    const ts = String(result.ts);
+    const thread: ThreadRef = { ...channel, platform: 'slack', thread: ts };
+    if (message.files.length) await this.uploadFiles({ ...thread, thread: '' }, message.files);
+    return { thread, messageId: ts };
+  }
+
+  /** A direct message (conversations.open, then the message and its files in that DM). */
+  async postDirect(user: UserRef, reply: Reply): Promise<void> {
+    const dm = await this.openDirect(user);
+    const message = replyToBlocks(reply, this.blockOptions({ ...user, channel: dm, thread: '' }));
+    await this.call('chat.postMessage', () =>
+      this.app.client.chat.postMessage({
+        channel: dm,
+        text: message.text,
+        ...(message.blocks.length ? { blocks: message.blocks } : {}),
+        unfurl_links: false,
+      }),
+    );
+    if (message.files.length) await this.uploadFiles({ ...user, channel: dm, thread: '' }, message.files);
+  }
+
+  /** Whether the bot can post into a channel and who reads it (conversations.info). */
+  async describeChannel(channel: ChannelRef): Promise<ChannelInfo> {
+    try {
+      const info = await this.app.client.conversations.info({ channel: channel.channel });
+      return channelInfoFrom((info.channel ?? {}) as SlackConversation);
+    } catch (error) {
+      const known = channelInfoFromError(error);
+      if (known) return known;
+      throw toPlatformError('conversations.info', error);
+    }
   }
 
   // ---- incoming ----

@@ -60,8 +60,22 @@ export interface FakeChannel {
   [key: string]: unknown;
 }
 
+/** A permission overwrite on a channel: `type` 0 for a role (the guild id is @everyone), 1 for a member. */
+export interface PermissionOverwrite {
+  id: string;
+  type: 0 | 1;
+  allow: string;
+  deny: string;
+}
+
 /** A guild text channel (type 0). */
-export function textChannelObject(id: string, guildId: string, name: string, position = 0): FakeChannel {
+export function textChannelObject(
+  id: string,
+  guildId: string,
+  name: string,
+  position = 0,
+  overwrites: PermissionOverwrite[] = [],
+): FakeChannel {
   return {
     id,
     type: 0,
@@ -69,7 +83,7 @@ export function textChannelObject(id: string, guildId: string, name: string, pos
     name,
     position,
     parent_id: null,
-    permission_overwrites: [],
+    permission_overwrites: overwrites,
     nsfw: false,
     topic: null,
     last_message_id: null,
@@ -114,9 +128,23 @@ export function dmChannelObject(id: string, recipient: FakeUser): FakeChannel {
   return { id, type: 1, recipients: [recipient], last_message_id: null, flags: 0 };
 }
 
-/** The @everyone role (id = guild id) with every permission, and the bot's managed role. */
+/**
+ * A new server's @everyone permissions (view, send, embed, attach, history, reactions, threads, commands), as
+ * Discord grants them by default; no Administrator, so channel overwrites take effect as on Discord.
+ */
+export const EVERYONE_PERMISSIONS = '311385246784';
+/** The bot role: the invite link's permissions in SETUP.md with View Channel (309237763072). */
+export const BOT_PERMISSIONS = '309237763072';
+
+/** The @everyone role (id = guild id) and the bot's managed role. */
 export function guildRoles(guildId: string, botRoleId: string, botUserId: string): Record<string, unknown>[] {
-  const role = (id: string, name: string, position: number, tags?: Record<string, unknown>) => ({
+  const role = (
+    id: string,
+    name: string,
+    position: number,
+    permissions: string,
+    tags?: Record<string, unknown>,
+  ) => ({
     id,
     name,
     color: 0,
@@ -125,13 +153,16 @@ export function guildRoles(guildId: string, botRoleId: string, botUserId: string
     icon: null,
     unicode_emoji: null,
     position,
-    permissions: '8',
+    permissions,
     managed: Boolean(tags),
     mentionable: false,
     flags: 0,
     ...(tags ? { tags } : {}),
   });
-  return [role(guildId, '@everyone', 0), role(botRoleId, 'threadql', 1, { bot_id: botUserId })];
+  return [
+    role(guildId, '@everyone', 0, EVERYONE_PERMISSIONS),
+    role(botRoleId, 'threadql', 1, BOT_PERMISSIONS, { bot_id: botUserId }),
+  ];
 }
 
 export interface MessageFields {

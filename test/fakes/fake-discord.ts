@@ -19,6 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { FakeDiscordGateway, type Dispatch } from './fake-discord-gateway.ts';
 import { invalidMessageBody } from './fake-discord-limits.ts';
 import {
+  BOT_PERMISSIONS,
+  EVERYONE_PERMISSIONS,
   dmChannelObject,
   guildRoles,
   memberObject,
@@ -29,6 +31,7 @@ import {
   userObject,
   type FakeChannel,
   type FakeUser,
+  type PermissionOverwrite,
 } from './fake-discord-payloads.ts';
 
 export { snowflake, userObject, type FakeUser } from './fake-discord-payloads.ts';
@@ -97,6 +100,8 @@ export class FakeDiscord extends EventEmitter {
   readonly botUser: FakeUser;
   readonly botRoleId = snowflake();
   readonly guildId = snowflake();
+  /** The server owner (a person; not the bot). */
+  readonly ownerId = snowflake();
   readonly channelId = snowflake();
   readonly calls: RestCall[] = [];
   readonly channels = new Map<string, FakeChannel>();
@@ -183,6 +188,18 @@ export class FakeDiscord extends EventEmitter {
     // Gateway MESSAGE_CREATE carries `channel_type`; discord.js needs it to build an uncached DM channel.
     this.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: channel?.type ?? 0 });
     return message;
+  }
+
+  /**
+   * Another text channel in the fake guild, with permission overwrites (e.g. deny @everyone View Channel for a
+   * private channel, deny the bot role Send Messages), announced over the gateway as CHANNEL_CREATE.
+   */
+  addChannel(name: string, overwrites: PermissionOverwrite[] = []): string {
+    const id = snowflake();
+    const channel = textChannelObject(id, this.guildId, name, this.channels.size, overwrites);
+    this.channels.set(id, channel);
+    this.gateway.dispatch('CHANNEL_CREATE', channel);
+    return id;
   }
 
   /** A thread someone else started in the default channel (not threadql's), announced over the gateway. */
@@ -310,7 +327,8 @@ export class FakeDiscord extends EventEmitter {
       id: this.guildId,
       name: 'threadql test server',
       icon: null,
-      owner_id: this.botUser.id,
+      // A person owns the server, not the bot: an owner holds every permission, whatever the overwrites say.
+      owner_id: this.ownerId,
       afk_timeout: 300,
       verification_level: 0,
       default_message_notifications: 0,
@@ -489,7 +507,9 @@ export class FakeDiscord extends EventEmitter {
     }
     if (m === 'GET' && (match = p.match(/^\/channels\/(\d+)$/))) {
       const channel = this.channels.get(match[1]!);
-      return channel ? [200, channel] : [404, { message: 'Unknown Channel', code: 10003 }];
+      if (!channel) return [404, { message: 'Unknown Channel', code: 10003 }];
+      const hidden = this.#refusedForBot(match[1]!);
+      return hidden && (hidden[1] as { code: number }).code === 50001 ? hidden : [200, channel];
     }
     if (m === 'POST' && p === '/users/@me/channels') {
       const recipient = call.body.recipient_id as string;
@@ -502,8 +522,11 @@ export class FakeDiscord extends EventEmitter {
       this.channels.set(id, channel);
       return [200, channel];
     }
-    if ((match = p.match(/^\/channels\/(\d+)\/messages$/)) && m === 'POST')
+    if ((match = p.match(/^\/channels\/(\d+)\/messages$/)) && m === 'POST') {
+      const refused = this.#refusedForBot(match[1]!);
+      if (refused) return refused;
       return this.#createMessage(match[1]!, call, this.botUser);
+    }
     if ((match = p.match(/^\/channels\/(\d+)\/messages\/(\d+)$/)) && m === 'PATCH')
       return this.#editMessage(match[1]!, match[2]!, call);
     if ((match = p.match(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/)) && m === 'POST') {
@@ -516,6 +539,24 @@ export class FakeDiscord extends EventEmitter {
     if ((match = p.match(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/)))
       return this.#webhook(match[2]!, match[3], call);
     return [404, { message: '404: Not Found', code: 0 }];
+  }
+
+  /**
+   * Discord's answer when the bot may not post in a guild channel: its roles' permissions with the channel's
+   * overwrites applied (@everyone's first, then its role's), 50001 without View Channel, 50013 without Send Messages.
+   */
+  #refusedForBot(channelId: string): [number, unknown] | undefined {
+    const channel = this.channels.get(channelId);
+    const overwrites = (channel?.permission_overwrites ?? []) as PermissionOverwrite[];
+    if (!channel?.guild_id || channel.type !== 0 || overwrites.length === 0) return undefined;
+    let bits = BigInt(EVERYONE_PERMISSIONS) | BigInt(BOT_PERMISSIONS);
+    for (const id of [this.guildId, this.botRoleId]) {
+      const o = overwrites.find((w) => w.id === id);
+      if (o) bits = (bits & ~BigInt(o.deny)) | BigInt(o.allow);
+    }
+    if (!(bits & (1n << 10n))) return [403, { message: 'Missing Access', code: 50001 }];
+    if (!(bits & (1n << 11n))) return [403, { message: 'Missing Permissions', code: 50013 }];
+    return undefined;
   }
 
   #takeFailure(call: RestCall): [number, unknown, Record<string, string>] | undefined {

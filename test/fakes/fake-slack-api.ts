@@ -36,6 +36,19 @@ export interface FakeSlackUser {
   deleted?: boolean;
 }
 
+/**
+ * A conversation as conversations.info returns it (the fields threadql reads). Channels the fake was not told about
+ * answer `channel_not_found` there, as a private channel the bot is not in does on Slack; chat.postMessage into a
+ * known channel with `is_member: false` answers `not_in_channel`.
+ */
+export interface FakeSlackChannel {
+  name: string;
+  is_member?: boolean;
+  is_private?: boolean;
+  is_ext_shared?: boolean;
+  is_archived?: boolean;
+}
+
 /** A scripted failure for the next call of one method. */
 export interface InjectedError {
   error: string;
@@ -93,6 +106,8 @@ export class FakeSlackApi {
   private readonly users = new Map<string, FakeSlackUser>();
   /** User groups (S…) and their member ids, for usergroups.users.list. */
   private readonly userGroups = new Map<string, string[]>();
+  /** Channels known to conversations.info. */
+  private readonly channels = new Map<string, FakeSlackChannel>();
   private tsCounter = 0;
   private fileCounter = 0;
   private port = 0;
@@ -136,6 +151,16 @@ export class FakeSlackApi {
   /** Adds (or replaces) a member users.info knows. */
   setUser(id: string, user: FakeSlackUser): void {
     this.users.set(id, user);
+  }
+
+  /** Adds (or replaces) a channel conversations.info knows. */
+  setChannel(id: string, channel: FakeSlackChannel): void {
+    this.channels.set(id, channel);
+  }
+
+  /** The DM channel id conversations.open gives for a user (stable, as Slack returns the same IM each time). */
+  dmChannelOf(user: string): string {
+    return `D${user.replace(/^U/, '')}`;
   }
 
   /** Defines a user group and its members for usergroups.users.list. */
@@ -242,6 +267,9 @@ export class FakeSlackApi {
           bot_id: FAKE_BOT_ID,
         };
       case 'chat.postMessage': {
+        const known = this.channels.get(String(args.channel));
+        if (known?.is_archived) return { ok: false, error: 'is_archived' };
+        if (known && known.is_member === false) return { ok: false, error: 'not_in_channel' };
         const ts = this.nextTs();
         return {
           ok: true,
@@ -296,6 +324,35 @@ export class FakeSlackApi {
         const users = String(args.users ?? '');
         if (!users || users.includes(',')) return { ok: false, error: 'not_enough_users' };
         return { ok: true, channel: { id: `D${users.replace(/^U/, '')}`, is_im: true, user: users } };
+      }
+      case 'conversations.info': {
+        const id = String(args.channel);
+        if (id.startsWith('D')) {
+          return {
+            ok: true,
+            channel: { id, is_im: true, is_member: true, is_private: true, user: `U${id.slice(1)}` },
+          };
+        }
+        const channel = this.channels.get(id);
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        return {
+          ok: true,
+          channel: {
+            id,
+            name: channel.name,
+            is_channel: !channel.is_private,
+            is_group: Boolean(channel.is_private),
+            is_im: false,
+            is_mpim: false,
+            is_private: Boolean(channel.is_private),
+            is_archived: Boolean(channel.is_archived),
+            is_member: channel.is_member ?? true,
+            is_shared: Boolean(channel.is_ext_shared),
+            is_ext_shared: Boolean(channel.is_ext_shared),
+            is_org_shared: false,
+            is_pending_ext_shared: false,
+          },
+        };
       }
       case 'conversations.replies':
         return { ok: true, messages: [], has_more: false };
