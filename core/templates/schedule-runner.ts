@@ -277,32 +277,35 @@ export class ScheduleRunner {
   ): Promise<void> {
     const { models, failures, store } = this.#deps;
     const finishedAt = this.#deps.now();
-    await models.ScheduleRun.updateOne(
-      { _id: scheduleRunKey(schedule._id, tick) },
-      {
-        $set: {
-          status: 'success',
-          finishedAt,
-          rows: outcome.rows,
-          durationMs: outcome.durationMs,
-          error: null,
+    // Independent records of one finished run: written together.
+    await Promise.all([
+      models.ScheduleRun.updateOne(
+        { _id: scheduleRunKey(schedule._id, tick) },
+        {
+          $set: {
+            status: 'success',
+            finishedAt,
+            rows: outcome.rows,
+            durationMs: outcome.durationMs,
+            error: null,
+          },
         },
-      },
-    );
-    await failures.reset(schedule._id);
-    await this.#state(schedule._id, tick, 'success', now, null, 0);
-    await this.#bookkeeping(template, schedule, tick, 'success', now, {
-      rows: outcome.rows,
-      ms: outcome.durationMs,
-    });
-    await store.audit({
-      action: 'schedule.run',
-      actor: `schedule:${schedule._id}`,
-      workspace: template.workspace,
-      sql: template.sql,
-      target: `Schedule:${schedule._id}`,
-      detail: { template: template.name, tick: new Date(tick).toISOString(), rows: outcome.rows },
-    });
+      ),
+      failures.reset(schedule._id),
+      this.#state(schedule._id, tick, 'success', now, null, 0),
+      this.#bookkeeping(template, schedule, tick, 'success', now, {
+        rows: outcome.rows,
+        ms: outcome.durationMs,
+      }),
+      store.audit({
+        action: 'schedule.run',
+        actor: `schedule:${schedule._id}`,
+        workspace: template.workspace,
+        sql: template.sql,
+        target: `Schedule:${schedule._id}`,
+        detail: { template: template.name, tick: new Date(tick).toISOString(), rows: outcome.rows },
+      }),
+    ]);
   }
 
   async #failed(

@@ -36,20 +36,32 @@ export class TemplateLock {
 
   /** Runs `work` holding the lock of template `id`; a lock still busy after waitMs is a `conflict` error. */
   async with<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const held = await this.#hold(id, this.#waitMs, work);
+    if (!held) {
+      throw new ThreadqlError('conflict', 'This template is being changed right now; please try again.', {
+        detail: { template: id },
+      });
+    }
+    return held.value;
+  }
+
+  /** Like with(), but gives up quietly (undefined) when the lock stays busy for `waitMs`: for best-effort writes. */
+  async tryWith<T>(id: string, work: () => Promise<T>, waitMs: number): Promise<{ value: T } | undefined> {
+    return this.#hold(id, waitMs, work);
+  }
+
+  async #hold<T>(id: string, waitMs: number, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     const key = `${this.#prefix}template-lock:${id}`;
     const token = randomBytes(12).toString('hex');
-    const deadline = Date.now() + this.#waitMs;
+    // Waiting is measured on the wall clock on purpose: it bounds real time spent blocked, not schedule time.
+    const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
       if ((await this.#redis.set(key, token, 'PX', this.#ttlMs, 'NX')) === 'OK') break;
-      if (Date.now() >= deadline) {
-        throw new ThreadqlError('conflict', 'This template is being changed right now; please try again.', {
-          detail: { template: id },
-        });
-      }
+      if (Date.now() >= deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, 5 * (attempt + 1))));
     }
     try {
-      return await work();
+      return { value: await work() };
     } finally {
       await this.#redis.eval(RELEASE, 1, key, token).catch(() => {});
     }

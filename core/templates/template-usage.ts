@@ -22,6 +22,8 @@ export interface TemplateUsage {
 type UsageModels = Pick<Models, 'QueryTemplate' | 'TemplateUse'>;
 
 const MAX_CLAIMS = 1000;
+/** How long a use waits for the template lock to update the mirror before leaving it to the holder. */
+const MIRROR_WAIT_MS = 1000;
 
 /**
  * Records one use and returns its number (the new usage count). Also clears `archivedAt`: a template in use is
@@ -55,19 +57,29 @@ export async function recordTemplateUse(
   }
   if (n > TEMPLATE_USES_KEPT)
     await models.TemplateUse.deleteOne({ _id: templateUseKey(templateId, n - TEMPLATE_USES_KEPT) });
-  await deps.lock.with(String(templateId), async () => {
-    const current = await models.QueryTemplate.findById(templateId, { usageCount: 1, lastUsedAt: 1 }).lean<
-      Pick<QueryTemplateFields, 'usageCount' | 'lastUsedAt'>
-    >();
-    if (!current) return;
-    const lastUsedAt = current.lastUsedAt && current.lastUsedAt > use.at ? current.lastUsedAt : use.at;
-    const updated = await models.QueryTemplate.findOneAndUpdate(
-      { _id: templateId },
-      { $set: { usageCount: Math.max(current.usageCount ?? 0, n), lastUsedAt, archivedAt: null } },
-      { returnDocument: 'after' },
-    ).lean<QueryTemplateFields>();
-    if (updated && deps.index) await deps.index.put(updated.workspace, updated);
-  });
+  // The mirror is best effort: whoever holds the lock writes the exact top it can see (its own number, or a higher
+  // one a concurrent use already claimed), so uses that find the lock busy need not wait for it.
+  await deps.lock.tryWith(
+    String(templateId),
+    async () => {
+      const current = await models.QueryTemplate.findById(templateId, { usageCount: 1, lastUsedAt: 1 }).lean<
+        Pick<QueryTemplateFields, '_id' | 'usageCount' | 'lastUsedAt'>
+      >();
+      if (!current) return;
+      const exact = await templateUsage(models, {
+        _id: templateId,
+        usageCount: Math.max(current.usageCount ?? 0, n),
+        lastUsedAt: current.lastUsedAt && current.lastUsedAt > use.at ? current.lastUsedAt : use.at,
+      });
+      const updated = await models.QueryTemplate.findOneAndUpdate(
+        { _id: templateId },
+        { $set: { usageCount: exact.usageCount, lastUsedAt: exact.lastUsedAt, archivedAt: null } },
+        { returnDocument: 'after' },
+      ).lean<QueryTemplateFields>();
+      if (updated && deps.index) await deps.index.put(updated.workspace, updated);
+    },
+    MIRROR_WAIT_MS,
+  );
   return n;
 }
 

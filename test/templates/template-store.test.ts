@@ -131,7 +131,7 @@ describe('search', () => {
 });
 
 describe('usage', () => {
-  it('counts every one of 40 concurrent uses exactly, and the mirror catches up', async () => {
+  it('counts every one of 40 concurrent uses exactly; the mirror catches up', async () => {
     const t = await save('popular', 'SELECT 1');
     const deps = { models: h.store.models, lock: h.services.lock, index: h.services.index };
     const numbers = await Promise.all(
@@ -149,8 +149,16 @@ describe('usage', () => {
       usageCount: 40,
       lastUsedAt: new Date(clock.getTime() + 39),
     });
-    expect(stored.usageCount).toBe(40);
-    expect((await h.services.store.search(WS, 'popular'))[0]?.usageCount).toBe(40);
+    // The mirror is best effort under contention (a use that finds the lock busy leaves it to the holder)…
+    expect(stored.usageCount).toBeLessThanOrEqual(40);
+    // …and exact again after the next uncontended use, which probes the log above it.
+    await recordTemplateUse(deps, t._id, {
+      actor: 'slack:T1:U40',
+      via: 'run',
+      at: new Date(clock.getTime() + 40),
+    });
+    expect((await h.services.store.byId(t._id))!.usageCount).toBe(41);
+    expect((await h.services.store.search(WS, 'popular'))[0]?.usageCount).toBe(41);
   });
 });
 
@@ -266,7 +274,7 @@ describe('schedules', () => {
     ]);
     const stored = (await h.services.store.byId(t._id))!;
     expect(stored.schedules[0]).toMatchObject({ enabled: false, pausedReason: 'stop' });
-    expect(stored.usageCount).toBe(20);
+    expect((await templateUsage(h.store.models, stored)).usageCount).toBe(20);
   });
 
   it('deleting a template is for its owner or an admin', async () => {
