@@ -2,7 +2,6 @@ import mysql from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2';
 import { DatabaseError, ThreadqlError } from '../../errors.ts';
 import type {
-  BoundValue,
   DatabaseDialect,
   DatabaseDriver,
   DriverOptions,
