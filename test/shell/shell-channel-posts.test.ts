@@ -57,7 +57,7 @@ test('a scheduled report prints with its channel name, table, CSV path and foote
     report,
   );
   const out = text();
-  expect(out).toContain(`threadql → #reports (${posted.messageId})> 📊 *weekly-signups* · country=DE`);
+  expect(out).toContain(`threadql → #reports (${posted.messageId})> 📊 weekly-signups · country=DE`);
   expect(out).toContain('signups');
   expect(out).toContain('42');
   expect(out).toContain('tick Mon 9 Mar 2026, 09:00 UTC');
