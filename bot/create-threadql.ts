@@ -3,7 +3,7 @@
  * connections (or the embedded sample database), Claude, the renderers and the conversation engine.
  * Every resource it starts is listed in `close()` and stopped once, newest first.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ import { createFlows } from '../core/conversation/create-flows.ts';
 import { createResultRenderers } from '../core/conversation/create-result-renderers.ts';
 import type { UserRef } from '../core/conversation/chat-platform.ts';
 import { MongoSessionStore } from '../core/conversation/mongo-session-store.ts';
+import { Governance } from '../core/governance/governance.ts';
+import { ResultMasker } from '../core/governance/result-masker.ts';
 import { SchemaCache } from '../core/schema/schema-cache.ts';
 import { AnthropicLlmClient, anthropicConfigFromEnv } from '../core/llm/anthropic-llm-client.ts';
 import { SqlGenerator } from '../core/llm/sql-generator.ts';
@@ -49,6 +51,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export interface Threadql {
   engine: ConversationEngine;
   connections: ConfiguredConnections;
+  /** Access, delivery and scheduled-report checks per connection (masking is inside `connections`). */
+  governance: Governance;
   store: Connection;
   /** Redis with its commands behind the `redis` breaker. */
   redis: Redis;
@@ -151,9 +155,10 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     closers.push(() => closeRedis(rawRedis));
 
     const { connections: targets, sample } = await targetConnections(config);
+    const key = masterKey(env.THREADQL_MASTER_KEY, dataDir, logger);
     const mongoSessions = await MongoSessionStore.create(store, {
       connections: targets,
-      masterKey: masterKey(env.THREADQL_MASTER_KEY, dataDir, logger),
+      masterKey: key,
       schemaTtlSeconds: config.file.limits.schemaCacheTtlSeconds,
     });
     const breakers = new DependencyBreakers({
@@ -186,6 +191,9 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     sessions.start();
     closers.push(() => sessions.close());
 
+    // Hash-mode masking is keyed from the master key: stable across restarts and replicas, unguessable without it.
+    const masker = new ResultMasker(targets, { hashKey: maskingKey(key) });
+    const governance = new Governance(targets, masker);
     const cache = new SchemaCache(redis, {
       ttlSeconds: config.file.limits.schemaCacheTtlSeconds,
       onError: (err, operation) => logger.warn({ err, operation }, 'schema cache unavailable'),
@@ -220,6 +228,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
             logger.warn({ err, connection: name }, 'could not record a connection status'),
           ),
       { breakers, metrics, signal: lifecycle.signal },
+      masker,
     );
     closers.push(() => connections.close());
     lines.push(
@@ -287,12 +296,14 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         choices: new IntentChoiceStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
         renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
         settings,
+        governance,
       }),
     });
     closers.push(() => engine.idle());
     return {
       engine,
       connections,
+      governance,
       store,
       redis,
       sessions,
@@ -339,6 +350,11 @@ function masterKey(fromEnv: string | undefined, dataDir: string, logger: Logger)
     return generateKeyFile(path);
   }
   return readFileSync(path, 'utf8').trim();
+}
+
+/** The key of hash-mode masking, derived from the master key (HKDF), never the master key itself. */
+function maskingKey(master: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, 'threadql', 'masking hash key v1', 32));
 }
 
 function generateKeyFile(path: string): string {

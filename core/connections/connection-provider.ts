@@ -1,11 +1,14 @@
 /**
  * The configured target databases: which channel may use which connection, one driver (pool) per
- * connection started on first use and closed once, and the schema through the cache.
+ * connection started on first use and closed once, and the schema through the cache. With a masker, each driver
+ * is governed: its reads come back masked (core/governance/governed-driver.ts), whoever reads through it.
  */
 import type { ConnectionConfig } from '../../config/config-file.ts';
 import type { DatabaseDriver, SchemaSnapshot } from '../db/database-dialect.ts';
 import { dialectFor } from '../db/dialects.ts';
 import { NotFoundError, PermissionError } from '../errors.ts';
+import { governedDriver } from '../governance/governed-driver.ts';
+import type { ResultMasker } from '../governance/result-masker.ts';
 import type { ThreadRef } from '../conversation/chat-platform.ts';
 import type { ConnectionProvider, ResolvedConnection } from '../conversation/engine-ports.ts';
 import type { Verdict } from '../safety/verdict.ts';
@@ -29,6 +32,7 @@ export class ConfiguredConnections implements ConnectionProvider {
   private readonly schemas: SchemaStore;
   private readonly onStatus: ConnectionStatusListener;
   private readonly guard: Omit<GuardOptions, 'name'>;
+  private readonly masker: ResultMasker | undefined;
   private readonly drivers = new Map<string, Promise<DatabaseDriver>>();
 
   constructor(
@@ -37,11 +41,14 @@ export class ConfiguredConnections implements ConnectionProvider {
     onStatus: ConnectionStatusListener = async () => {},
     /** Breakers, metrics and the shutdown signal every driver is wrapped with (see guardDriver). */
     guard: Omit<GuardOptions, 'name'> = {},
+    /** Masks every read of a connection with masked columns (see core/governance/governed-driver.ts). */
+    masker?: ResultMasker,
   ) {
     this.configs = configs;
     this.schemas = schemas;
     this.onStatus = onStatus;
     this.guard = guard;
+    this.masker = masker;
   }
 
   /** The configured connections (secrets included: never log these). */
@@ -140,6 +147,13 @@ export class ConfiguredConnections implements ConnectionProvider {
       throw error;
     }
     await this.onStatus(config.name, 'connected');
-    return guardDriver(driver!, { ...this.guard, name: config.name });
+    const guarded = guardDriver(driver!, { ...this.guard, name: config.name });
+    if (!this.masker || this.masker.policy(config.name).empty) return guarded;
+    // Masking outermost: what the guard counts and times is the engine's work, what leaves here is masked.
+    return governedDriver(guarded, {
+      connection: config.name,
+      masker: this.masker,
+      schema: () => this.schema(config.name),
+    });
   }
 }

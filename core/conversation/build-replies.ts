@@ -1,5 +1,6 @@
 /** The engine's replies, as neutral Reply values that each adapter renders natively. */
 import type { QueryResult } from '../db/database-dialect.ts';
+import { maskingNote } from '../governance/mask-result.ts';
 import type { Verdict } from '../safety/verdict.ts';
 import type { FileAttachment, Reply, ReplyPart } from './chat-platform.ts';
 import type { Confirmation } from './confirmation-store.ts';
@@ -101,7 +102,9 @@ export function resultReply(input: ResultReplyInput): Reply {
     );
   }
   const parts: ReplyPart[] = [];
-  if (result.columns.length === 0) {
+  if (result.columns.length === 0 && result.masking) {
+    parts.push({ type: 'text', text: 'Every column of this result is hidden by policy.' });
+  } else if (result.columns.length === 0) {
     parts.push({ type: 'text', text: 'The query ran and returned no columns.' });
   } else if (result.rowCount === 0) {
     parts.push({ type: 'text', text: 'No rows matched.' });
@@ -110,6 +113,8 @@ export function resultReply(input: ResultReplyInput): Reply {
   }
   if (input.csv) parts.push({ type: 'file', file: input.csv });
   parts.push({ type: 'context', text: footer.join(' · ') });
+  const masked = result.masking && maskingNote(result.masking.columns);
+  if (masked) parts.push({ type: 'context', text: masked });
   parts.push({
     type: 'buttons',
     buttons: [

@@ -45,6 +45,16 @@ export function parseThreadKey(key: string): ThreadRef {
   return { platform: platform as PlatformName, workspace, channel, thread };
 }
 
+/** Parses a normalised user key back into a UserRef (no display name or roles); throws on a malformed key. */
+export function parseUserKey(key: string): UserRef {
+  const [platform, workspace, ...rest] = key.split(':');
+  const user = rest.join(':');
+  if (!platform || !workspace || !user || !['slack', 'discord', 'shell'].includes(platform)) {
+    throw new Error(`malformed user key: ${key}`);
+  }
+  return { platform: platform as PlatformName, workspace, user };
+}
+
 /** A channel, for messages that start a thread of their own (scheduled reports). Key: `platform:workspace:channel`. */
 export interface ChannelRef {
   platform: PlatformName;

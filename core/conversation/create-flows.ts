@@ -3,10 +3,12 @@
  * implementing Flow), give it what it needs here, and add it to the list; the engine routes its commands,
  * buttons and modals to it.
  */
+import type { Governance } from '../governance/governance.ts';
 import type { ConfirmationStore } from './confirmation-store.ts';
 import type { ConnectionProvider, EngineSettings, QueryGenerator, ResultRenderers } from './engine-ports.ts';
 import type { Flow } from './flow.ts';
 import type { IntentChoiceStore } from './intent-choice-store.ts';
+import { AccessFlow } from './flows/access-flow.ts';
 import { AskFlow } from './flows/ask-flow.ts';
 import { ConfirmFlow } from './flows/confirm-flow.ts';
 import { ConnectionFlow } from './flows/connection-flow.ts';
@@ -24,18 +26,21 @@ export interface FlowDeps {
   choices: IntentChoiceStore;
   renderers: ResultRenderers;
   settings: EngineSettings;
+  /** Who may query what, what the model sees, where results go (masking is in the connections' drivers). */
+  governance: Governance;
 }
 
 /** Every flow, wired. */
 export function createFlows(deps: FlowDeps): Flow[] {
-  const { connections, generator, confirmations, choices, renderers, settings } = deps;
-  const runner = new ReadRunner({ connections, renderers, settings });
+  const { connections, generator, confirmations, choices, renderers, settings, governance } = deps;
+  const runner = new ReadRunner({ connections, renderers, settings, governance });
   const confirm = new ConfirmFlow({ connections, confirmations, runner, writes: refuseWrites, settings });
   return [
-    new AskFlow({ connections, generator, confirm, choices, settings }),
+    new AskFlow({ connections, generator, confirm, choices, settings, governance }),
     confirm,
-    new SchemaFlow({ connections, renderers }),
-    new ConnectionFlow(connections),
+    new SchemaFlow({ connections, renderers, governance }),
+    new ConnectionFlow(connections, governance),
+    new AccessFlow(governance),
     feedbackFlow,
   ];
 }

@@ -16,7 +16,9 @@ export function createResultRenderers(
   options: { browser?: MermaidBrowser; charts?: ChartPool } = {},
 ): ResultRenderers {
   return {
-    async chart(result, { title, hint }) {
+    async chart(shown, { title, hint }) {
+      // A masked result carries what a chart may draw of it (no masked measure, placeholder labels).
+      const result = shown.masking?.chart ?? shown;
       const chartOptions = { title, ...(hint ? { hint: parseChartHint(hint) } : {}) };
       if (options.charts) {
         const chart = await options.charts.render(result, chartOptions);

@@ -99,6 +99,15 @@ export interface QueryResult {
   /** True when the query had more than maxRows rows. */
   truncated: boolean;
   durationMs: number;
+  /** Set when masking (core/governance) changed this result: which columns, and what a chart may draw of it. */
+  masking?: ResultMasking;
+}
+
+/** What masking did to a result. The rows are already masked; this says what and how, for notes and charts. */
+export interface ResultMasking {
+  columns: { column: string; mode: 'hide' | 'redact' | 'hash'; sources: string[] }[];
+  /** The result as a chart may draw it: masked measures left out, masked dimensions as placeholders. */
+  chart: QueryResult;
 }
 
 /** A value bound to a query parameter; never spliced into the query text. */

@@ -21,11 +21,17 @@ export interface ColumnMask {
 export interface MaskPlan {
   /** False when nothing in the statement's result can be masked (the result passes unchanged). */
   readonly active: boolean;
+  /** The statement reads a masked column somewhere (shown or not): its errors may quote masked values. */
+  readonly readsMasked: boolean;
   decide(columns: readonly Pick<ResultColumn, 'name'>[]): (ColumnMask | undefined)[];
 }
 
 /** A plan that masks nothing (a connection without masked columns). */
-export const NO_MASKING: MaskPlan = { active: false, decide: (columns) => columns.map(() => undefined) };
+export const NO_MASKING: MaskPlan = {
+  active: false,
+  readsMasked: false,
+  decide: (columns) => columns.map(() => undefined),
+};
 
 interface Decision {
   mode?: MaskMode;
@@ -76,6 +82,7 @@ export function planMasking(lineage: QueryLineage, policy: MaskingPolicy): MaskP
 
   return {
     active,
+    readsMasked: fallback !== undefined || traced.some((t) => t.decision.mode !== undefined),
     decide(columns) {
       if (lineage.exact && traced.length === columns.length) {
         return columns.map((c, i) => toMask(traced[i]!.decision, c.name));

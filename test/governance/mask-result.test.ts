@@ -9,7 +9,7 @@ const redactor = new ValueRedactor('a key of sixteen bytes or more');
 
 /** A plan that decides by column name, as a traced statement would. */
 function planOf(byName: Record<string, ColumnMask>): MaskPlan {
-  return { active: true, decide: (columns) => columns.map((c) => byName[c.name]) };
+  return { active: true, readsMasked: true, decide: (columns) => columns.map((c) => byName[c.name]) };
 }
 
 const result: QueryResult = {

@@ -5,6 +5,7 @@
  * message-intent.ts. The session keeps the thread's turns, so a follow-up refines the same conversation.
  */
 import { LlmError, PermissionError, ValidationError } from '../../errors.ts';
+import type { Governance } from '../../governance/governance.ts';
 import type { Verdict } from '../../safety/verdict.ts';
 import { intentChoiceReply, progressReply, settledChoiceReply, textReply } from '../build-replies.ts';
 import type { ButtonClick, PostedMessage } from '../chat-platform.ts';
@@ -21,6 +22,7 @@ import type { Flow } from '../flow.ts';
 import type { IntentChoice, IntentChoiceStore } from '../intent-choice-store.ts';
 import type { Turn } from '../turn.ts';
 import type { ConfirmFlow } from './confirm-flow.ts';
+import { mayQuery } from './query-gate.ts';
 import type { QueryGeneration } from './statement-proposal.ts';
 import { threadSession } from './thread-session.ts';
 
@@ -32,6 +34,7 @@ export interface AskFlowDeps {
   /** Messages waiting for their author to say "SQL" or "question". */
   choices: IntentChoiceStore;
   settings: EngineSettings;
+  governance: Governance;
 }
 
 /** True when the classifier could not parse the text. */
@@ -71,7 +74,16 @@ export class AskFlow implements Flow {
   }
 
   private async answer(turn: Turn, text: string): Promise<void> {
-    const { connections } = this.deps;
+    const { connections, governance } = this.deps;
+    // Who may ask is checked before anything shows in the thread or a session opens for them.
+    let connectionName: string;
+    try {
+      connectionName = (await connections.resolve(turn.thread, (await turn.session())?.connectionName)).name;
+    } catch (error) {
+      await turn.fail(error, { input: text });
+      return;
+    }
+    if (!(await mayQuery(turn, governance, connectionName))) return;
     const progress = await turn.progress('Reading schema…');
     let sessionId: string | undefined;
     try {
@@ -127,8 +139,9 @@ export class AskFlow implements Flow {
     const { turn, progress, session, connection, text } = asking;
     const capabilities = connection.driver.dialect.capabilities;
     if (!this.deps.generator) throw notConfigured(capabilities.queryLanguage);
-    const { connections } = this.deps;
-    const schema = await connections.schema(connection.name);
+    const { connections, governance } = this.deps;
+    // The model sees every column, masked ones marked, and never a value of them.
+    const schema = governance.schemaForModel(connection.name, await connections.schema(connection.name));
     await turn.update(
       progress,
       progressReply(capabilities.queryLanguage === 'sql' ? 'Writing SQL…' : 'Writing the query…'),

@@ -4,9 +4,12 @@ import type { Reply } from '../chat-platform.ts';
 import type { ConnectionProvider, ResultRenderers } from '../engine-ports.ts';
 import type { Flow } from '../flow.ts';
 import type { Turn } from '../turn.ts';
+import type { Governance } from '../../governance/governance.ts';
+import { mayQuery } from './query-gate.ts';
 
 export interface SchemaFlowDeps {
   connections: ConnectionProvider;
+  governance: Governance;
   renderers: ResultRenderers;
 }
 
@@ -22,10 +25,18 @@ export class SchemaFlow implements Flow {
   }
 
   private async draw(turn: Turn, tables: string[]): Promise<void> {
-    const progress = await turn.progress('Drawing the schema…');
+    const input = `schema ${tables.join(' ')}`.trim();
+    let connection;
     try {
       const existing = await turn.session();
-      const connection = await this.deps.connections.resolve(turn.thread, existing?.connectionName);
+      connection = await this.deps.connections.resolve(turn.thread, existing?.connectionName);
+    } catch (error) {
+      await turn.fail(error, { input });
+      return;
+    }
+    if (!(await mayQuery(turn, this.deps.governance, connection.name))) return;
+    const progress = await turn.progress('Drawing the schema…');
+    try {
       const schema = await this.deps.connections.schema(connection.name);
       const erd = await this.deps.renderers.erd(schema, tables);
       const title = tables.length
@@ -52,7 +63,7 @@ export class SchemaFlow implements Flow {
           };
       await turn.update(progress, reply);
     } catch (error) {
-      await turn.fail(error, { progress, input: `schema ${tables.join(' ')}`.trim() });
+      await turn.fail(error, { progress, input });
     }
   }
 }
