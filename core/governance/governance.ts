@@ -91,7 +91,9 @@ export async function channelInfo(
   if (channel.platform === 'shell') return direct;
   if (platform.describeChannel) {
     try {
-      return await platform.describeChannel(channel);
+      const info = await platform.describeChannel(channel);
+      // When the bot cannot post there (no access, a missing scope) the audience is a guess: treat it as unknown.
+      return info.canPost ? info : undefined;
     } catch {
       return undefined;
     }

@@ -59,6 +59,7 @@ describe('manifest.yml', () => {
         'im:read',
         'im:write',
         'mpim:history',
+        'mpim:read',
         'usergroups:read',
         'users:read',
       ].sort(),
