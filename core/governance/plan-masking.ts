@@ -74,17 +74,20 @@ export function planMasking(lineage: QueryLineage, policy: MaskingPolicy): MaskP
     };
   };
 
-  const active =
-    fallback !== undefined ||
-    traced.some((t) => t.decision.mode !== undefined) ||
-    lineage.passthrough !== undefined ||
-    !lineage.exact;
+  // Positions are trusted only when the names the engine gave agree with the traced ones: a schema snapshot older
+  // than the table (a column added since) would otherwise shift every decision after the change.
+  const aligned = (columns: readonly Pick<ResultColumn, 'name'>[]) =>
+    lineage.exact &&
+    traced.length === columns.length &&
+    traced.every((t, i) => t.name === undefined || t.name.toLowerCase() === columns[i]!.name.toLowerCase());
 
   return {
-    active,
+    // The connection masks something: every result is checked against the decisions (cheap; never skipped on
+    // the strength of a lineage that may rest on a stale snapshot).
+    active: true,
     readsMasked: fallback !== undefined || traced.some((t) => t.decision.mode !== undefined),
     decide(columns) {
-      if (lineage.exact && traced.length === columns.length) {
+      if (aligned(columns)) {
         return columns.map((c, i) => toMask(traced[i]!.decision, c.name));
       }
       return columns.map((c) => {

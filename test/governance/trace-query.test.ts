@@ -105,4 +105,18 @@ describe('traceQuery and planMasking', () => {
       ),
     ).toEqual([undefined, undefined, undefined]);
   });
+
+  it('does not trust positions when the snapshot is older than the table', async () => {
+    // The snapshot predates `email`: SELECT * expands to three columns, the engine returns four.
+    const stale = { tables: [table('customers', ['id', 'name', 'country'], 'public')] };
+    const plan = planMasking(await traceQuery('SELECT * FROM customers', 'postgres', stale), policy);
+    expect(
+      plan.decide(['id', 'name', 'email', 'country'].map((name) => ({ name }))).map((d) => d?.mode),
+    ).toEqual([undefined, undefined, 'redact', undefined]);
+    // Same count, other names (a column renamed since): matched by name, not by position.
+    const renamed = planMasking(await traceQuery('SELECT * FROM customers', 'postgres', snapshot), policy);
+    expect(
+      renamed.decide(['id', 'email', 'full_name', 'country'].map((name) => ({ name }))).map((d) => d?.mode),
+    ).toEqual([undefined, 'redact', 'redact', undefined]);
+  });
 });

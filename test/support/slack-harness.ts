@@ -34,7 +34,7 @@ export interface SlackHarnessOptions {
   env?: Record<string, string | undefined>;
   /** threadql.yml text; default none (the embedded sample database). */
   yaml?: string;
-  /** Extra SlackPlatform options over the harness's (port 0, no retries, approver groups from threadql.yml). */
+  /** Extra SlackPlatform options over the harness's (port 0, no retries); user groups come from threadql.yml. */
   slack?: Partial<SlackPlatformOptions>;
   logger?: Logger;
 }
@@ -84,8 +84,6 @@ export class SlackHarness {
           host: '127.0.0.1',
           processBeforeResponse: true,
           retryConfig: { retries: 0 },
-          // What startPlatforms is to pass in production: the approver list, whose S… ids are user groups.
-          userGroups: config.file.approvers.slack,
           ...options.slack,
         },
       });
