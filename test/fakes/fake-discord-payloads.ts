@@ -136,8 +136,13 @@ export const EVERYONE_PERMISSIONS = '311385246784';
 /** The bot role: the invite link's permissions in SETUP.md with View Channel (309237763072). */
 export const BOT_PERMISSIONS = '309237763072';
 
-/** The @everyone role (id = guild id) and the bot's managed role. */
-export function guildRoles(guildId: string, botRoleId: string, botUserId: string): Record<string, unknown>[] {
+/** The @everyone role (id = guild id), the bot's managed role, and a plain role members may hold (`analysts`). */
+export function guildRoles(
+  guildId: string,
+  botRoleId: string,
+  botUserId: string,
+  memberRoleId: string,
+): Record<string, unknown>[] {
   const role = (
     id: string,
     name: string,
@@ -162,6 +167,7 @@ export function guildRoles(guildId: string, botRoleId: string, botUserId: string
   return [
     role(guildId, '@everyone', 0, EVERYONE_PERMISSIONS),
     role(botRoleId, 'threadql', 1, BOT_PERMISSIONS, { bot_id: botUserId }),
+    role(memberRoleId, 'analysts', 2, EVERYONE_PERMISSIONS),
   ];
 }
 

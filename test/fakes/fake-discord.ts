@@ -83,6 +83,8 @@ interface InteractionState {
 
 export interface FakeDiscordOptions {
   token?: string;
+  /** The id of the guild's plain `analysts` role (default: a fresh snowflake). */
+  memberRoleId?: string;
   heartbeatIntervalMs?: number;
 }
 
@@ -99,6 +101,8 @@ export class FakeDiscord extends EventEmitter {
   readonly applicationId = snowflake();
   readonly botUser: FakeUser;
   readonly botRoleId = snowflake();
+  /** A plain role of the guild (`analysts`) a test member may hold. */
+  readonly memberRoleId: string;
   readonly guildId = snowflake();
   /** The server owner (a person; not the bot). */
   readonly ownerId = snowflake();
@@ -115,6 +119,7 @@ export class FakeDiscord extends EventEmitter {
   private constructor(options: FakeDiscordOptions) {
     super();
     this.token = options.token ?? `fake.${randomBytes(12).toString('hex')}`;
+    this.memberRoleId = options.memberRoleId ?? snowflake();
     this.botUser = userObject(snowflake(), 'threadql', true);
     this.channels.set(this.channelId, textChannelObject(this.channelId, this.guildId, 'growth'));
     this.gateway = new FakeDiscordGateway({
@@ -338,7 +343,7 @@ export class FakeDiscord extends EventEmitter {
       premium_tier: 0,
       preferred_locale: 'en-US',
       features: [],
-      roles: guildRoles(this.guildId, this.botRoleId, this.botUser.id),
+      roles: guildRoles(this.guildId, this.botRoleId, this.botUser.id, this.memberRoleId),
       emojis: [],
       stickers: [],
       channels,

@@ -13,7 +13,13 @@ import { createLogger, type Logger } from '../../core/logger.ts';
 import { createThreadql, type Threadql } from '../../bot/create-threadql.ts';
 import { startPlatforms } from '../../bot/start-platforms.ts';
 import { DiscordPlatform, type DiscordPlatformOptions } from '../../bot/discord/discord-platform.ts';
-import { FakeDiscord, type FakeUser, type JsonRecord, type RestCall } from '../fakes/fake-discord.ts';
+import {
+  FakeDiscord,
+  type FakeDiscordOptions,
+  type FakeUser,
+  type JsonRecord,
+  type RestCall,
+} from '../fakes/fake-discord.ts';
 import { isolatedMongoUri, services } from './services.ts';
 
 export interface DiscordHarnessOptions {
@@ -23,6 +29,8 @@ export interface DiscordHarnessOptions {
   yaml?: string;
   /** Overrides for the adapter (the environment cannot express these). */
   discord?: Partial<DiscordPlatformOptions>;
+  /** Options of the fake (e.g. a role id threadql.yml names). */
+  fake?: FakeDiscordOptions;
   logger?: Logger;
 }
 
@@ -46,7 +54,7 @@ export class DiscordHarness {
   }
 
   static async start(label: string, options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
-    const fake = await FakeDiscord.start();
+    const fake = await FakeDiscord.start(options.fake);
     const dataDir = mkdtempSync(join(tmpdir(), `threadql-${label}-`));
     const configPath = join(dataDir, 'threadql.yml');
     writeFileSync(configPath, options.yaml ?? 'connections: []\n');
