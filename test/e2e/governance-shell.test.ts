@@ -111,11 +111,10 @@ describe('masked columns in the shell', () => {
 describe('who may query what, in the shell', () => {
   it('refuses a connection the local user is not listed for, privately, and audits it', async () => {
     h.send(`use ${PAYROLL}`);
-    const refusal = await h.waitFor(
-      /threadql \(only you\)> You may not query \*payroll\w+\*[^\n]*\n[^\n]*\n/,
-    );
+    // The shell prints plain text: no mrkdwn stars or backticks.
+    const refusal = await h.waitFor(/threadql \(only you\)> You may not query payroll\w+:[^\n]*\n[^\n]*\n/);
     expect(refusal).toContain(
-      `Ask a threadql admin to add your name \`ana\` to \`access.shell\` of the connection *${PAYROLL}*`,
+      `Ask a threadql admin to add your name ana to access.shell of the connection ${PAYROLL}`,
     );
     const audit = h.threadql.store.models.AuditEvent!;
     let refused: { outcome: string; actor: string; detail: Record<string, unknown> }[] = [];
@@ -134,9 +133,9 @@ describe('who may query what, in the shell', () => {
 
   it('shows the policy with `access` (the shell is a direct conversation)', async () => {
     h.send('access');
-    const view = await h.waitFor(/\*payroll\w+\* \(sqlite\)[\s\S]*?Scheduled reports: [^\n]*\n/);
-    expect(view).toContain(`*${SHOP}* (sqlite)`);
-    expect(view).toContain('• Masked: `customers.email` (values shown as •••)');
-    expect(view).toContain('• Who may ask: only those listed (users, groups, roles): shell: `boss`');
+    const view = await h.waitFor(/payroll\w+ \(sqlite\)[\s\S]*?Scheduled reports: [^\n]*\n/);
+    expect(view).toContain(`${SHOP} (sqlite)`);
+    expect(view).toContain('• Masked: customers.email (values shown as •••)');
+    expect(view).toContain('• Who may ask: only those listed (users, groups, roles): shell: boss');
   });
 });
