@@ -31,10 +31,13 @@ export function governedDriver(inner: DatabaseDriver, options: GovernedDriverOpt
 class GovernedDriver implements DatabaseDriver {
   readonly #inner: DatabaseDriver;
   readonly #options: GovernedDriverOptions;
+  /** Schema changes (migrations) pass through: DDL shows no row values. */
+  readonly schemaSession?: DatabaseDriver['schemaSession'];
 
   constructor(inner: DatabaseDriver, options: GovernedDriverOptions) {
     this.#inner = inner;
     this.#options = options;
+    if (inner.schemaSession) this.schemaSession = inner.schemaSession.bind(inner);
   }
 
   get dialect() {
