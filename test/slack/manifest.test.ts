@@ -59,7 +59,6 @@ describe('manifest.yml', () => {
         'im:read',
         'im:write',
         'mpim:history',
-        'mpim:read',
         'usergroups:read',
         'users:read',
       ].sort(),
