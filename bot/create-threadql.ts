@@ -202,16 +202,16 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     // is needed to answer: with both down the schema is read from the database itself.
     const schemaStore = {
       get: async (name: string) => {
-        const cached = await cache.get(name);
+        const cached = await cache.get(mongoSessions.schemaCacheKey(name));
         if (cached) return cached;
         const stored = await breakers
           .call('store', () => mongoSessions.readSchema(name))
           .catch((err: unknown) => void logger.warn({ err }, 'stored schema unavailable'));
-        if (stored) await cache.set(name, stored);
+        if (stored) await cache.set(mongoSessions.schemaCacheKey(name), stored);
         return stored ?? undefined;
       },
       set: async (name: string, schema: Parameters<typeof cache.set>[1]) => {
-        await cache.set(name, schema);
+        await cache.set(mongoSessions.schemaCacheKey(name), schema);
         await breakers
           .call('store', () => mongoSessions.writeSchema(name, schema))
           .catch((err: unknown) => logger.warn({ err }, 'could not keep the schema in the store'));

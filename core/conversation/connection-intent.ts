@@ -3,6 +3,7 @@
  * parser's reading of names, its built-ins and settings) and to its schema (read only when a message needs it).
  */
 import type { SchemaSnapshot } from '../db/database-dialect.ts';
+import { bareTableName } from '../governance/masking-policy.ts';
 import { isSqlDialect } from '../safety/classify-sql.ts';
 import { readSqlNames } from '../safety/sql-names.ts';
 import { sqlVocabulary } from '../safety/sql-vocabulary.ts';
@@ -18,7 +19,8 @@ export function intentInputsFor(
   const schemaNames = async () => {
     const { tables } = await schema();
     return {
-      tables: tables.map((t) => t.name),
+      // PostgreSQL names tables outside `public` `schema.table`; a query reading `schema.table` names `table`.
+      tables: tables.flatMap((t) => [t.name, bareTableName(t)]),
       columns: tables.flatMap((t) => t.columns.map((c) => c.name)),
     };
   };

@@ -300,6 +300,15 @@ export class MongoSessionStore implements ReplayableSessionStore {
     }
   }
 
+  /**
+   * The key a connection's schema is cached under in Redis: its name and its DatabaseConnection id, so two
+   * deployments (or test runs) sharing one Redis never read each other's snapshot of a same-named connection.
+   */
+  schemaCacheKey(name: string): string {
+    const id = this.connectionIds.get(name.toLowerCase());
+    return id ? `${name.toLowerCase()}:${String(id)}` : name.toLowerCase();
+  }
+
   async readSchema(name: string): Promise<SchemaSnapshot | undefined> {
     const id = this.connectionIds.get(name.toLowerCase());
     return id ? readSchemaCache(this.models.DatabaseConnection, id, { ttlMs: this.schemaTtlMs }) : undefined;
