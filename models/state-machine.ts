@@ -7,9 +7,11 @@
  * 2–4 of 4 racers won; 50 concurrent `$inc` produced 9 distinct values). The one primitive that is atomic on both
  * servers is an insert against a unique key. So a transition claims the document's next status revision by
  * inserting `{_id: "<entity>:<doc>:<revision>"}` into the StateTransition log; exactly one caller can insert a
- * given revision, the others re-read and are judged against the state the winner produced. The document's
- * `status`/`statusRevision` are then updated; should that write be lost (FerretDB lost update) or a winner crash
- * between claim and update, the next transition replays the log entries the document is missing.
+ * given revision, the others re-read and are judged against the state the winner produced. The log is the truth;
+ * the document's `status`/`statusRevision` are a copy that only a winner writes, and only forward (a write never
+ * lowers statusRevision). Should that copy lag (a winner crashed between claim and update, or FerretDB lost the
+ * update to a concurrent write of another field), the next winner replays the entries it misses, and
+ * `readCurrent()` reads a document with the log applied.
  */
 import type { Model, Query, Schema } from 'mongoose';
 import { NotFoundError, StateTransitionError, ThreadqlError } from '../core/errors.ts';
@@ -213,12 +215,7 @@ export async function transition<T extends GuardedDoc, S extends string>(
       !canTransition(machine, state, to) || (options.from !== undefined && state !== options.from);
     if (attempt > 0 || refused()) await catchUp();
     if (refused()) {
-      if (missed.length > 0)
-        await apply(
-          model,
-          id,
-          Object.assign({}, ...missed.map((m) => fieldsOf(machine, m)), { statusRevision: revision }),
-        );
+      // No write here: a loser's view of the log may already be stale, and its write could undo a newer winner's.
       if (!canTransition(machine, state, to)) {
         throw new StateTransitionError(machine.entity, state, to, nextStates(machine, state));
       }
@@ -251,21 +248,61 @@ export async function transition<T extends GuardedDoc, S extends string>(
     const fields = Object.assign({}, ...missed.map((m) => fieldsOf(machine, m)), fieldsOf(machine, entry), {
       statusRevision: revision + 1,
     });
-    const updated = await apply(model, id, fields);
-    if (!updated) throw new NotFoundError(`${machine.entity} ${String(id)} does not exist`);
-    return updated;
+    const updated = await apply(model, id, fields, revision + 1);
+    if (updated) return updated;
+    // A later winner already wrote past this revision (it replayed ours on the way).
+    const current = await readCurrent(model, log, machine, id);
+    if (!current) throw new NotFoundError(`${machine.entity} ${String(id)} does not exist`);
+    return current;
   }
   throw new ThreadqlError('conflict', `${machine.entity} ${String(id)} is changing too fast; try again`, {
     detail: { entity: machine.entity, to },
   });
 }
 
-async function apply<T extends GuardedDoc>(model: Model<T>, id: T['_id'], fields: Record<string, unknown>) {
+/** Writes a winner's fields; only forward, so a late write never lowers the document's revision. */
+async function apply<T extends GuardedDoc>(
+  model: Model<T>,
+  id: T['_id'],
+  fields: Record<string, unknown>,
+  revision: number,
+) {
   const query = model
-    .findOneAndUpdate({ _id: id } as never, { $set: fields }, { returnDocument: 'after' })
+    .findOneAndUpdate(
+      {
+        _id: id,
+        $or: [{ statusRevision: { $lt: revision } }, { statusRevision: { $exists: false } }],
+      } as never,
+      { $set: fields },
+      {
+        returnDocument: 'after',
+      },
+    )
     .lean<T>();
   sanctioned.add(query);
   return query;
+}
+
+/**
+ * A document as the transition log says it is now: the stored copy with any transitions it has not caught up
+ * with applied (in memory). Read status through this where a decision depends on it.
+ */
+export async function readCurrent<T extends GuardedDoc, S extends string>(
+  model: Model<T>,
+  log: StateTransitionModel,
+  machine: StateMachine<S>,
+  id: T['_id'],
+): Promise<T | null> {
+  const doc = await model.findById(id).lean<T>();
+  if (!doc) return null;
+  let revision = doc.statusRevision ?? 0;
+  let current: T = doc;
+  for (;;) {
+    const next = await log.findById(transitionKey(machine.entity, id, revision + 1)).lean<LoggedTransition>();
+    if (!next) return current;
+    revision += 1;
+    current = { ...current, ...fieldsOf(machine, next), statusRevision: revision };
+  }
 }
 
 /** The transition log key of one revision of one document. */

@@ -13,11 +13,12 @@ import { Types } from 'mongoose';
 import type { ApprovalDecisionFields, ApprovalDecisionKind } from '../../models/approval-decision.ts';
 import { decisionKey } from '../../models/approval-decision.ts';
 import {
+  approvalStatus,
   transitionApproval,
   type ApprovalRequestFields,
   type ApprovalStatus,
 } from '../../models/approval-request.ts';
-import { isDuplicateKeyError } from '../../models/state-machine.ts';
+import { isDuplicateKeyError, readCurrent } from '../../models/state-machine.ts';
 import type { UserRef } from '../conversation/chat-platform.ts';
 import { userKey } from '../conversation/chat-platform.ts';
 import { hasCode, NotFoundError } from '../errors.ts';
@@ -312,8 +313,14 @@ function closed(request: ApprovalRequestFields, records: ApprovalRecords): Decid
 
 /** A request by id; a missing or malformed id is NotFoundError (a button value is user-controlled input). */
 export async function load(models: ApprovalModels, id: string): Promise<ApprovalRequestFields> {
+  // Through the transition log: the stored status may lag it (see models/state-machine.ts).
   const request = Types.ObjectId.isValid(id)
-    ? await models.ApprovalRequest.findById(id).lean<ApprovalRequestFields>()
+    ? await readCurrent(
+        models.ApprovalRequest,
+        models.StateTransition,
+        approvalStatus,
+        new Types.ObjectId(id),
+      )
     : null;
   if (!request) throw new NotFoundError('That approval request does not exist (any more).');
   return request;
