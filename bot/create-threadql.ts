@@ -15,6 +15,8 @@ import { ConfiguredConnections } from '../core/connections/connection-provider.t
 import { IntentChoiceStore } from '../core/conversation/intent-choice-store.ts';
 import { ConfirmationStore } from '../core/conversation/confirmation-store.ts';
 import { ConversationEngine } from '../core/conversation/conversation-engine.ts';
+import { ApprovalPolicy } from '../core/approvals/approval-policy.ts';
+import { ApprovalFlow } from '../core/conversation/flows/approval-flow.ts';
 import { createFlows } from '../core/conversation/create-flows.ts';
 import { createResultRenderers } from '../core/conversation/create-result-renderers.ts';
 import type { UserRef } from '../core/conversation/chat-platform.ts';
@@ -66,6 +68,8 @@ export interface Threadql {
   cancel(): void;
   /** Store and Redis readiness, for /readyz (the platforms add their own). */
   readinessChecks(): ReadinessCheck[];
+  /** Expires due approval requests now (the interval sweep does this every minute); returns how many. */
+  sweepApprovals(): Promise<number>;
   /** One line per resource: which store, which Redis, which connections, whether Claude is configured. */
   describe(): string[];
   close(): Promise<void>;
@@ -86,6 +90,10 @@ export interface CreateOptions {
   /** How often the outbox retries while records wait (default 5 s). */
   replayIntervalMs?: number;
   metrics?: ThreadqlMetrics;
+  /** The clock for approvals, expiry and confirmations (tests inject one). */
+  now?: () => Date;
+  /** How often pending approvals are checked for expiry; default 60 s. */
+  approvalSweepMs?: number;
 }
 
 /** The connections to serve: threadql.yml's, or the embedded sample database when it names none. */
@@ -272,11 +280,13 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       const list: string[] = ids[user.platform] ?? [];
       return list.includes(user.user) || (user.roles ?? []).some((role) => list.includes(role));
     };
+    const now = options.now ?? (() => new Date());
+    const policy = new ApprovalPolicy(config.file.approvers, config.file.approvals);
     const settings = {
       limits: config.file.limits,
-      isApprover: listed(config.file.approvers),
+      isApprover: (user: UserRef) => policy.qualifies(user).approver,
       isAdmin: listed(config.file.admins),
-      now: () => new Date(),
+      now,
     };
     // A retried event is answered once across replicas through Redis; while Redis is down, once per process.
     const firstSeen = degradingOnce(
@@ -284,21 +294,39 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       memoryOnce({ ttlMs: 60 * 60 * 1000 }),
       (err) => logger.warn({ err }, 'de-duplication fell back to this process (Redis unreachable)'),
     );
+    const flows = createFlows({
+      connections,
+      generator,
+      confirmations: new ConfirmationStore(redis, {
+        ttlSeconds: config.file.limits.confirmTtlSeconds,
+        now,
+      }),
+      choices: new IntentChoiceStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
+      renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
+      settings,
+      governance,
+      approvals: {
+        models: mongoSessions.models,
+        policy,
+        connectionId: (name) => mongoSessions.connectionId(name),
+      },
+    });
     const engine = new ConversationEngine({
       sessions,
       settings,
       logger,
       firstSeen,
-      flows: createFlows({
-        connections,
-        generator,
-        confirmations: new ConfirmationStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
-        choices: new IntentChoiceStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
-        renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
-        settings,
-        governance,
-      }),
+      flows,
     });
+    // Pending approvals past approvals.ttl expire (FerretDB has no TTL index); every replica may sweep.
+    const approvalFlow = flows.find((f): f is ApprovalFlow => f instanceof ApprovalFlow);
+    const sweepApprovals = async (): Promise<number> =>
+      approvalFlow ? approvalFlow.sweep(sessions, (name) => engine.platformFor(name), logger) : 0;
+    const sweeper = setInterval(() => {
+      sweepApprovals().catch((err: unknown) => logger.warn({ err }, 'approval expiry sweep failed'));
+    }, options.approvalSweepMs ?? 60_000);
+    sweeper.unref();
+    closers.push(async () => clearInterval(sweeper));
     closers.push(() => engine.idle());
     return {
       engine,
@@ -307,6 +335,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       store,
       redis,
       sessions,
+      sweepApprovals,
       breakers,
       metrics,
       signal: lifecycle.signal,

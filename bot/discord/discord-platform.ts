@@ -153,7 +153,7 @@ export class DiscordPlatform implements ChatPlatform {
   }
 
   async post(thread: ThreadRef, reply: Reply): Promise<PostedMessage> {
-    const { body, files } = replyToDiscord(reply, this.#replyOptions());
+    const { body, files } = replyToDiscord(reply, this.#replyOptions(thread));
     try {
       const sent = (await this.client.rest.post(Routes.channelMessages(thread.thread), {
         body,
@@ -166,7 +166,7 @@ export class DiscordPlatform implements ChatPlatform {
   }
 
   async update(message: PostedMessage, reply: Reply): Promise<void> {
-    const { body, files } = replyToDiscord(reply, this.#replyOptions());
+    const { body, files } = replyToDiscord(reply, this.#replyOptions(message.thread));
     try {
       await this.client.rest.patch(Routes.channelMessage(message.thread.thread, message.messageId), {
         body,
@@ -312,8 +312,27 @@ export class DiscordPlatform implements ChatPlatform {
     await trigger.showModal(modalToDiscord(modal));
   }
 
-  #replyOptions() {
-    return { codeBlockWidth: this.capabilities.codeBlockWidth, maxUploadBytes: this.#options.maxUploadBytes };
+  #replyOptions(thread?: ThreadRef) {
+    return {
+      codeBlockWidth: this.capabilities.codeBlockWidth,
+      maxUploadBytes: this.#options.maxUploadBytes,
+      ...(thread ? { isRole: (id: string) => this.#isRole(id, thread) } : {}),
+    };
+  }
+
+  /** True when `id` is a role of the thread's guild (roles and users share the snowflake space). */
+  #isRole(id: string, thread: ThreadRef): boolean {
+    return this.#client?.guilds.cache.get(thread.workspace)?.roles.cache.has(id) ?? false;
+  }
+
+  /** `<@&id>` for a role of the thread's guild, `<@id>` for a user. */
+  mention(id: string, thread: ThreadRef): string {
+    return this.#isRole(id, thread) ? `<@&${id}>` : `<@${id}>`;
+  }
+
+  /** The thread's URL (`https://discord.com/channels/<guild>/<thread>`; `@me` for DMs). */
+  async threadLink(thread: ThreadRef): Promise<string | undefined> {
+    return `https://discord.com/channels/${thread.workspace}/${thread.thread}`;
   }
 
   #triggerKey(thread: ThreadRef, user: UserRef): string {

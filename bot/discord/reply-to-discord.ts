@@ -44,7 +44,8 @@ export interface DiscordMessageBody {
   embeds: APIEmbed[];
   components: APIMessageTopLevelComponent[];
   attachments: Pick<APIAttachment, 'id' | 'filename' | 'description'>[];
-  allowed_mentions: { parse: [] };
+  /** Nothing pings but the reply's own `mentions` (the approvers of an approval card). */
+  allowed_mentions: { parse: []; users?: string[]; roles?: string[] };
   flags?: number;
 }
 
@@ -60,6 +61,8 @@ export interface ReplyToDiscordOptions {
   codeBlockWidth?: number;
   /** Per-file upload cap; larger files are left out with a note. */
   maxUploadBytes?: number;
+  /** Whether a `mentions` id is a role of the guild (`<@&id>`) rather than a user (`<@id>`). */
+  isRole?: (id: string) => boolean;
 }
 
 const BUTTON_STYLES: Record<
@@ -244,12 +247,30 @@ export function replyToDiscord(reply: Reply, options: ReplyToDiscordOptions = {}
     if (notes.length) blocks.push(textBlock(subtext(notes.join('\n'))));
     content = fitBlocks(blocks, DISCORD_LIMITS.messageContent, contentNote);
   }
+  // Mentions ping only from the message content (never from an embed), and only the ids named here.
+  const users: string[] = [];
+  const roles: string[] = [];
+  for (const id of reply.mentions ?? []) (options.isRole?.(id) ? roles : users).push(id);
+  if (users.length || roles.length) {
+    const line = [...users.map((id) => `<@${id}>`), ...roles.map((id) => `<@&${id}>`)].join(' ');
+    content = truncateText(content ? `${line}\n${content}` : line, DISCORD_LIMITS.messageContent);
+  }
   if (!content && !embeds.length && !files.length && !components.length) {
     // Discord refuses an empty message; the fallback text is the reply's own plain summary.
     content = truncateText(reply.fallback || truncationNote('(empty reply)'), DISCORD_LIMITS.messageContent);
   }
   return {
-    body: { content, embeds, components, attachments, allowed_mentions: { parse: [] } },
+    body: {
+      content,
+      embeds,
+      components,
+      attachments,
+      allowed_mentions: {
+        parse: [],
+        ...(users.length ? { users } : {}),
+        ...(roles.length ? { roles } : {}),
+      },
+    },
     files,
     notes,
   };

@@ -55,7 +55,7 @@ export class ShellPlatform implements ChatPlatform {
   readonly name = 'shell' as const;
   readonly capabilities: PlatformCapabilities;
   readonly thread: ThreadRef;
-  readonly user: UserRef;
+  #user: UserRef;
   private readonly options: ShellPlatformOptions;
   private readline: Interface | undefined;
   private handlers: PlatformHandlers | undefined;
@@ -81,7 +81,23 @@ export class ShellPlatform implements ChatPlatform {
       thread: options.threadId ?? randomBytes(6).toString('hex'),
     };
     const name = options.userName ?? 'you';
-    this.user = { platform: 'shell', workspace: 'local', user: name, displayName: name };
+    this.#user = { platform: 'shell', workspace: 'local', user: name, displayName: name };
+  }
+
+  /** Who is typing now (`as <name>` changes it). */
+  get user(): UserRef {
+    return this.#user;
+  }
+
+  /** `as <name>`: the terminal's next lines are typed by `name` (approvers.shell lists approver names). */
+  actAs(name: string): UserRef {
+    this.#user = { platform: 'shell', workspace: 'local', user: name, displayName: name };
+    return this.#user;
+  }
+
+  /** `@name`. */
+  mention(id: string): string {
+    return `@${id}`;
   }
 
   /** Starts reading lines; resolves at once. `finished()` resolves when the input ends and work is done. */
@@ -223,6 +239,7 @@ export class ShellPlatform implements ChatPlatform {
     const width = this.capabilities.codeBlockWidth;
     const out: string[] = [];
     const buttons: Button[] = [];
+    if (reply.mentions?.length) out.push(reply.mentions.map((id) => this.mention(id)).join(' '));
     for (const part of reply.parts) {
       switch (part.type) {
         case 'text':

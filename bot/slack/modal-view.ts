@@ -51,6 +51,7 @@ export function modalView(spec: ModalSpec, thread: ThreadRef): types.ModalView {
     return {
       type: 'input',
       block_id: field.id,
+      ...(field.optional ? { optional: true } : {}),
       label: { type: 'plain_text', text: truncate(field.label, 2000) },
       element,
     };

@@ -58,6 +58,8 @@ export interface ReplyToBlocksOptions {
    * (a `feedback_buttons` element in a `context_actions` block) instead of two plain buttons. Default false.
    */
   nativeFeedback?: boolean;
+  /** How a Reply's `mentions` ids are written (`<@U…>`, `<!subteam^S…>`); without it they are left out. */
+  mention?: (id: string) => string;
 }
 
 /** A file to upload into the thread after the message is posted. */
@@ -227,6 +229,11 @@ export function replyToBlocks(reply: Reply, options: ReplyToBlocksOptions): Slac
   const entries: Entry[] = [];
   const files: PendingFile[] = [];
   let tableBlockUsed = false;
+  // Mentions go in unescaped (text parts are escaped, so no message text can forge one) and in the
+  // notification text, which is what Slack reads to notify.
+  const mentionLine =
+    options.mention && reply.mentions?.length ? reply.mentions.map(options.mention).join(' ') : '';
+  if (mentionLine) entries.push(entry(section(mentionLine)));
   for (const part of reply.parts) {
     switch (part.type) {
       case 'text':
@@ -266,7 +273,10 @@ export function replyToBlocks(reply: Reply, options: ReplyToBlocksOptions): Slac
     }
   }
   const { blocks, truncated } = applyLimits(entries);
-  const text = truncate(reply.fallback || 'threadql', FALLBACK_CHARS);
+  const text = truncate(
+    mentionLine ? `${mentionLine} ${reply.fallback}` : reply.fallback || 'threadql',
+    FALLBACK_CHARS,
+  );
   return { text, blocks, files, truncated };
 }
 

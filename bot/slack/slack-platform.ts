@@ -383,6 +383,19 @@ export class SlackPlatform implements ChatPlatform {
     return id;
   }
 
+  /** `<!subteam^S…>` for a user-group id, `<@U…>` for a user id, as threadql.yml lists them. */
+  mention(id: string): string {
+    return /^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : `<@${id}>`;
+  }
+
+  /** The thread's permalink (chat.getPermalink). */
+  async threadLink(thread: ThreadRef): Promise<string | undefined> {
+    const result = await this.call('chat.getPermalink', () =>
+      this.app.client.chat.getPermalink({ channel: thread.channel, message_ts: thread.thread }),
+    );
+    return typeof result.permalink === 'string' ? result.permalink : undefined;
+  }
+
   async openModal(trigger: unknown, modal: ModalSpec): Promise<void> {
     const t = trigger as Partial<SlackModalTrigger> | undefined;
     if (!t || typeof t.triggerId !== 'string' || !t.thread) {
@@ -611,7 +624,12 @@ export class SlackPlatform implements ChatPlatform {
     const nativeFeedback =
       feedback === 'everywhere' ||
       (feedback === 'assistant-threads' && this.assistantThreads.has(`${thread.channel}:${thread.thread}`));
-    return { tables: this.tables, tableBlocks: this.options.tableBlocks ?? true, nativeFeedback };
+    return {
+      tables: this.tables,
+      tableBlocks: this.options.tableBlocks ?? true,
+      nativeFeedback,
+      mention: (id) => this.mention(id),
+    };
   }
 
   private async uploadFiles(thread: ThreadRef, files: PendingFile[], comment?: string): Promise<void> {

@@ -41,11 +41,11 @@ export function expectedCounts(request: Pick<ApprovalRequestFields, 'impact'>): 
   return statements.map((s) => (typeof s.affectedRows === 'number' ? s.affectedRows : undefined));
 }
 
-/** Executes a claimed (status `approved`) request on its connection's driver, exactly as approved. */
+/** Executes a claimed (status `approved`) request on its connection's driver (or the driver `driver()` resolves), exactly as approved. */
 export async function executeApprovedRequest(
   models: ApprovalModels,
   request: ApprovalRequestFields,
-  driver: DatabaseDriver,
+  driver: DatabaseDriver | (() => Promise<DatabaseDriver>),
   options: ExecuteApprovedOptions,
 ): Promise<ExecuteOutcome> {
   const now = options.now ?? (() => new Date());
@@ -58,7 +58,9 @@ export async function executeApprovedRequest(
         'The stored statement does not match the approved hash; it was not run.',
       );
     }
-    result = await driver.executeWrite(request.statement, {
+    // Resolved inside the try: a connection that is down is a failed execution, recorded like any other.
+    const target = typeof driver === 'function' ? await driver() : driver;
+    result = await target.executeWrite(request.statement, {
       timeoutMs: options.timeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
       expected: expectedCounts(request),

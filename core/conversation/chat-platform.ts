@@ -124,6 +124,12 @@ export interface Reply {
   parts: ReplyPart[];
   /** Plain-text fallback for notifications and screen readers. */
   fallback: string;
+  /**
+   * Who to notify, as threadql.yml lists them (user, user-group or role ids): each adapter renders them as its
+   * own mentions (`mention()`) at the top of the message and lets exactly those ping. Text parts are escaped, so
+   * this is the only way a mention reaches a platform.
+   */
+  mentions?: string[];
 }
 
 /** A message the bot has posted, so it can be updated in place. */
@@ -149,6 +155,8 @@ export interface ModalField {
   label: string;
   value: string;
   multiline: boolean;
+  /** May be left empty (e.g. a reject's reason); default required. */
+  optional?: boolean;
 }
 
 export interface ModalSpec {
@@ -221,4 +229,11 @@ export interface ChatPlatform {
    * Discord `<@id>` / `<@&role>`); the thread tells the adapter which workspace the id belongs to.
    */
   mention?(id: string, thread: ThreadRef): string;
+  /** A link that opens the thread (Slack permalink, Discord channel URL); undefined where there is none. */
+  threadLink?(thread: ThreadRef): Promise<string | undefined>;
+  /**
+   * Switches who the local user is acting as (the shell's `as <name>`, to try a four-eyes flow in one terminal);
+   * returns the new identity. Only single-user adapters have it.
+   */
+  actAs?(name: string): UserRef;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { DryRunResult } from '../db/database-dialect.ts';
 import type { StatementClass } from '../safety/verdict.ts';
 import type { ChartSuggestion } from './engine-ports.ts';
 
@@ -24,6 +25,8 @@ export interface Confirmation {
   verdict: StatementClass;
   explanation: string;
   chart?: ChartSuggestion;
+  /** A write card's dry run (the counts a Request approval binds the request to). */
+  impact?: DryRunResult;
   /** The confirm card's message id, so a click on any copy updates the card. */
   messageId?: string;
   expiresAt: string;

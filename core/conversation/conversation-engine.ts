@@ -40,6 +40,7 @@ export class ConversationEngine {
   private readonly commands = new Map<string, CommandHandler<CommandName>>();
   private readonly buttons = new Map<string, ButtonHandler>();
   private readonly modals = new Map<string, ModalHandler>();
+  private readonly platforms = new Map<PlatformName, ChatPlatform>();
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -58,11 +59,17 @@ export class ConversationEngine {
 
   /** The event handlers a platform adapter calls, bound to that platform for replies. */
   handlersFor(platform: ChatPlatform): PlatformHandlers {
+    this.platforms.set(platform.name, platform);
     return {
       onMessage: (message) => this.onMessage(platform, message),
       onButton: (click) => this.onButton(platform, click),
       onModalSubmit: (submit) => this.onModalSubmit(platform, submit),
     };
+  }
+
+  /** The running adapter of a platform (for work outside a turn, e.g. updating an expired approval card). */
+  platformFor(name: PlatformName): ChatPlatform | undefined {
+    return this.platforms.get(name);
   }
 
   /** Help for a platform: the grammar's commands that some flow answers. */

@@ -16,6 +16,13 @@ import { feedbackFlow } from './flows/feedback-flow.ts';
 import { ReadRunner } from './flows/read-runner.ts';
 import { SchemaFlow } from './flows/schema-flow.ts';
 import { refuseWrites } from './flows/statement-proposal.ts';
+import { ActAsFlow } from './flows/act-as-flow.ts';
+import { ApprovalFlow } from './flows/approval-flow.ts';
+import { ApprovalThread } from './flows/approval-thread.ts';
+import { WriteProposalFlow } from './flows/write-proposal-flow.ts';
+import type { ApprovalModels } from '../approvals/approval-models.ts';
+import type { ApprovalPolicy } from '../approvals/approval-policy.ts';
+import type { Types } from 'mongoose';
 
 export interface FlowDeps {
   connections: ConnectionProvider;
@@ -28,13 +35,31 @@ export interface FlowDeps {
   settings: EngineSettings;
   /** Who may query what, what the model sees, where results go (masking is in the connections' drivers). */
   governance: Governance;
+  /** The approval flow's store and rules; without them, writes are shown and refused (never run). */
+  approvals?: {
+    models: ApprovalModels;
+    policy: ApprovalPolicy;
+    connectionId(name: string): Types.ObjectId | undefined;
+  };
 }
 
 /** Every flow, wired. */
 export function createFlows(deps: FlowDeps): Flow[] {
   const { connections, generator, confirmations, choices, renderers, settings, governance } = deps;
   const runner = new ReadRunner({ connections, renderers, settings, governance });
-  const confirm = new ConfirmFlow({ connections, confirmations, runner, writes: refuseWrites, settings });
+  const approvals = deps.approvals;
+  const thread = approvals ? new ApprovalThread({ connections, ...approvals }) : undefined;
+  const writes =
+    approvals && thread
+      ? new WriteProposalFlow({ connections, confirmations, settings, thread, ...approvals })
+      : undefined;
+  const confirm = new ConfirmFlow({
+    connections,
+    confirmations,
+    runner,
+    writes: writes ?? refuseWrites,
+    settings,
+  });
   return [
     new AskFlow({ connections, generator, confirm, choices, settings, governance }),
     confirm,
@@ -42,5 +67,12 @@ export function createFlows(deps: FlowDeps): Flow[] {
     new ConnectionFlow(connections, governance),
     new AccessFlow(governance),
     feedbackFlow,
+    ...(approvals && thread && writes
+      ? [
+          writes,
+          new ApprovalFlow({ connections, settings, thread, ...approvals }),
+          new ActAsFlow(approvals.policy),
+        ]
+      : []),
   ];
 }

@@ -74,6 +74,10 @@ export interface SessionStore {
     threadKey: string;
     sqlHash?: string;
     detail?: Record<string, unknown>;
+    /** Default: from the action's name (`…refused` / `…denied` → denied, `…failed` → failure, else success). */
+    outcome?: 'success' | 'failure' | 'denied';
+    /** The entity acted on, e.g. `ApprovalRequest:66f…`. */
+    target?: string;
   }): Promise<void>;
 }
 

@@ -246,11 +246,9 @@ export class MongoSessionStore implements ReplayableSessionStore {
    */
   async auditOnce(event: AuditInput, write: { id?: string; at?: Date } = {}): Promise<void> {
     const at = write.at ?? new Date();
-    const outcome = /refused|denied/.test(event.action)
-      ? 'denied'
-      : /failed/.test(event.action)
-        ? 'failure'
-        : 'success';
+    const outcome =
+      event.outcome ??
+      (/refused|denied/.test(event.action) ? 'denied' : /failed/.test(event.action) ? 'failure' : 'success');
     try {
       await this.models.AuditEvent.create({
         ...(write.id ? { _id: auditEventId(write.id, at) } : {}),
@@ -260,7 +258,12 @@ export class MongoSessionStore implements ReplayableSessionStore {
         outcome,
         workspace: event.threadKey.split(':').slice(0, 2).join(':'),
         thread: event.threadKey,
+        connection:
+          typeof event.detail?.connection === 'string'
+            ? (this.connectionId(event.detail.connection) ?? null)
+            : null,
         sqlHash: event.sqlHash ?? null,
+        target: event.target ?? null,
         detail: event.detail ?? {},
       });
     } catch (error) {
@@ -272,6 +275,11 @@ export class MongoSessionStore implements ReplayableSessionStore {
   /** Resolves when the store answers a ping (readiness checks, breaker probes). */
   async ping(): Promise<void> {
     await this.models.QuerySession.db.db!.admin().ping();
+  }
+
+  /** The DatabaseConnection id of a configured connection, by name (case-insensitive). */
+  connectionId(name: string): Types.ObjectId | undefined {
+    return this.connectionIds.get(name.toLowerCase());
   }
 
   /** Records a connection's status; bookkeeping never fails a query, so refused moves are absorbed. */

@@ -309,27 +309,27 @@ describe('Discord end to end on the sample database', () => {
     });
   });
 
-  it('a write gets the needs-approval card with no Run button, and the data stays', async () => {
+  it('a write gets a write card with its measured dry run and Request approval (never Run), and the data stays', async () => {
     const { driver } = await h.threadql.connections.resolveByName('sample');
-    const freeCount = async () =>
+    const count = async (where: string) =>
       Number(
         (
-          await driver.executeRead("SELECT count(*) FROM customers WHERE plan = 'free'", {
+          await driver.executeRead(`SELECT count(*) FROM customers WHERE ${where}`, {
             timeoutMs: 5000,
             maxRows: 1,
           })
         ).rows[0]![0],
       );
-    const before = await freeCount();
+    const before = await count("plan = 'free'");
+    const affected = await count("last_login_at IS NULL AND plan <> 'free'");
 
-    const sql = "UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL";
+    const sql = "UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL AND plan <> 'free'";
     const { thread, card } = await askForCard('move inactive customers to the free plan', { sql });
-    expect(cardText(card)).toContain('classified as **write**');
     expect(cardText(card)).toContain('UPDATE customers');
-    expect(h.buttonsOf(card)).toEqual({});
-    expect(card.components).toEqual([]);
+    expect(footerOf(card)).toContain(`connection sample · write · dry run: would change ${affected} rows`);
+    expect(Object.keys(h.buttonsOf(card)).sort()).toEqual(['approval_request', 'cancel', 'edit']);
     expect(h.botMessagesIn(thread)).toHaveLength(1);
-    expect(await freeCount()).toBe(before);
+    expect(await count("plan = 'free'")).toBe(before);
   });
 
   it('a gateway drop between the confirm card and the Run click is RESUMEd and loses nothing', async () => {

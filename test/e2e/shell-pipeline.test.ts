@@ -118,12 +118,12 @@ describe('shell on the embedded sample database', () => {
     expect(fake.requests.map((r) => r.status)).toEqual([529, 200]);
   });
 
-  it('never runs a write: it is shown as needing approval and the data stays', async () => {
+  it('never runs a write from its card: it gets a dry run and Request approval, and the data stays', async () => {
     fake.enqueue(toolUseReply("UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL"));
     h.send('move inactive customers to the free plan');
-    const card = await h.waitFor(/need an approval[\s\S]*?connection sample[^\n]*\n/);
-    expect(card).toContain('classified as write');
-    expect(card).not.toContain('[1] Run');
+    const card = await h.waitFor(/\[1\] Request approval[^\n]*\n/);
+    expect(card).toMatch(/connection sample · write · dry run: would change \d+ rows/);
+    expect(card).not.toContain('] Run');
     const history = await historyOf(h, 6);
     expect(history[5]).toMatchObject({
       executionStatus: 'skipped',

@@ -334,25 +334,30 @@ describe('Slack end to end on the sample database', () => {
     expect(anthropic.pending).toBe(0);
   });
 
-  it('a write gets the needs-approval card with no Run button, and the data stays', async () => {
+  it('a write gets a write card with its measured dry run and Request approval (never Run), and the data stays', async () => {
     const { driver } = await h.threadql.connections.resolveByName('sample');
-    const freeCount = async () =>
+    const count = async (where: string) =>
       Number(
         (
-          await driver.executeRead("SELECT count(*) FROM customers WHERE plan = 'free'", {
+          await driver.executeRead(`SELECT count(*) FROM customers WHERE ${where}`, {
             timeoutMs: 5000,
             maxRows: 1,
           })
         ).rows[0]![0],
       );
-    const before = await freeCount();
+    const before = await count("plan = 'free'");
+    const affected = await count("last_login_at IS NULL AND plan <> 'free'");
 
-    const sql = "UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL";
+    const sql = "UPDATE customers SET plan = 'free' WHERE last_login_at IS NULL AND plan <> 'free'";
     const { threadTs, card } = await askForCard('move inactive customers to the free plan', { sql });
-    expect(textOf(card)).toContain('classified as *write*');
     expect(textOf(card)).toContain('UPDATE customers');
-    expect(buttonsOf(card)).toEqual({});
+    expect(textOf(card)).toContain(`connection *sample* · write · dry run: would change ${affected} rows`);
+    expect(Object.keys(buttonsOf(card)).sort()).toEqual([
+      'threadql:approval_request',
+      'threadql:cancel',
+      'threadql:edit',
+    ]);
     expect(repliesIn(threadTs)).toHaveLength(1);
-    expect(await freeCount()).toBe(before);
+    expect(await count("plan = 'free'")).toBe(before);
   });
 });

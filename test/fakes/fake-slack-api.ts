@@ -282,6 +282,16 @@ export class FakeSlackApi {
         return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
+      case 'chat.getPermalink': {
+        // Slack's permalink shape: the channel and the ts without its dot, on the workspace's domain.
+        const ts = String(args.message_ts ?? '');
+        if (!args.channel || !ts) return { ok: false, error: 'invalid_arguments' };
+        return {
+          ok: true,
+          channel: args.channel,
+          permalink: `https://fake.slack.test/archives/${String(args.channel)}/p${ts.replace('.', '')}`,
+        };
+      }
       case 'views.open':
         return { ok: true, view: { id: `V${randomUUID().slice(0, 8).toUpperCase()}` } };
       case 'files.getUploadURLExternal': {
