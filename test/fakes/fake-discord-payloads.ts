@@ -136,12 +136,13 @@ export const EVERYONE_PERMISSIONS = '311385246784';
 /** The bot role: the invite link's permissions in SETUP.md with View Channel (309237763072). */
 export const BOT_PERMISSIONS = '309237763072';
 
-/** The @everyone role (id = guild id), the bot's managed role, and a plain role members may hold (`analysts`). */
+/** The @everyone role (id = guild id), the bot's managed role, a plain role members may hold (`analysts`) and `extra` plain roles (no permissions). */
 export function guildRoles(
   guildId: string,
   botRoleId: string,
   botUserId: string,
   memberRoleId: string,
+  extra: { id: string; name: string }[] = [],
 ): Record<string, unknown>[] {
   const role = (
     id: string,
@@ -168,6 +169,7 @@ export function guildRoles(
     role(guildId, '@everyone', 0, EVERYONE_PERMISSIONS),
     role(botRoleId, 'threadql', 1, BOT_PERMISSIONS, { bot_id: botUserId }),
     role(memberRoleId, 'analysts', 2, EVERYONE_PERMISSIONS),
+    ...extra.map((r, i) => role(r.id, r.name, 2 + i, '0')),
   ];
 }
 

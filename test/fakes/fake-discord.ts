@@ -103,6 +103,8 @@ export class FakeDiscord extends EventEmitter {
   readonly botRoleId = snowflake();
   /** A plain role of the guild (`analysts`) a test member may hold. */
   readonly memberRoleId: string;
+  /** A plain role of the guild (e.g. the approvers' role in approval tests). */
+  readonly dbaRoleId = snowflake();
   readonly guildId = snowflake();
   /** The server owner (a person; not the bot). */
   readonly ownerId = snowflake();
@@ -343,7 +345,9 @@ export class FakeDiscord extends EventEmitter {
       premium_tier: 0,
       preferred_locale: 'en-US',
       features: [],
-      roles: guildRoles(this.guildId, this.botRoleId, this.botUser.id, this.memberRoleId),
+      roles: guildRoles(this.guildId, this.botRoleId, this.botUser.id, this.memberRoleId, [
+        { id: this.dbaRoleId, name: 'dba' },
+      ]),
       emojis: [],
       stickers: [],
       channels,

@@ -25,13 +25,15 @@ import { isolatedMongoUri, services } from './services.ts';
 export interface DiscordHarnessOptions {
   /** Extra env (ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL…). */
   env?: Record<string, string | undefined>;
-  /** threadql.yml text; default none (the embedded sample database). */
-  yaml?: string;
+  /** threadql.yml text (or made from the fake, for its ids); default none (the embedded sample database). */
+  yaml?: string | ((fake: FakeDiscord) => string);
   /** Overrides for the adapter (the environment cannot express these). */
   discord?: Partial<DiscordPlatformOptions>;
   /** Options of the fake (e.g. a role id threadql.yml names). */
   fake?: FakeDiscordOptions;
   logger?: Logger;
+  /** threadql's clock (approval expiry, confirmations); default the wall clock. */
+  now?: () => Date;
 }
 
 type Interaction = ReturnType<FakeDiscord['clickButton']>;
@@ -44,9 +46,12 @@ export class DiscordHarness {
   /** The asker in most tests, and a member who is neither the asker nor an approver. */
   readonly alice: FakeUser;
   readonly mallory: FakeUser;
+  /** THREADQL_DATA_DIR of this run (the sample database is under `sample/`). */
+  readonly dataDir: string;
 
-  private constructor(threadql: Threadql, discord: DiscordPlatform, fake: FakeDiscord) {
+  private constructor(threadql: Threadql, discord: DiscordPlatform, fake: FakeDiscord, dataDir: string) {
     this.threadql = threadql;
+    this.dataDir = dataDir;
     this.discord = discord;
     this.fake = fake;
     this.alice = fake.user('alice');
@@ -57,7 +62,10 @@ export class DiscordHarness {
     const fake = await FakeDiscord.start(options.fake);
     const dataDir = mkdtempSync(join(tmpdir(), `threadql-${label}-`));
     const configPath = join(dataDir, 'threadql.yml');
-    writeFileSync(configPath, options.yaml ?? 'connections: []\n');
+    writeFileSync(
+      configPath,
+      typeof options.yaml === 'function' ? options.yaml(fake) : (options.yaml ?? 'connections: []\n'),
+    );
     let threadql: Threadql | undefined;
     try {
       const config = await loadConfig({
@@ -71,13 +79,19 @@ export class DiscordHarness {
         ...options.env,
       });
       const logger = options.logger ?? createLogger('silent');
-      threadql = await createThreadql({ config, logger, pathList: pathList(), erdBrowser: false });
+      threadql = await createThreadql({
+        config,
+        logger,
+        pathList: pathList(),
+        erdBrowser: false,
+        ...(options.now ? { now: options.now } : {}),
+      });
       const platforms = await startPlatforms(threadql, config, logger, {
         discord: { rest: { retries: 0 }, ...options.discord },
       });
       const discord = platforms.find((p): p is DiscordPlatform => p instanceof DiscordPlatform);
       if (!discord) throw new Error('startPlatforms did not start Discord');
-      return new DiscordHarness(threadql, discord, fake);
+      return new DiscordHarness(threadql, discord, fake, dataDir);
     } catch (error) {
       await threadql?.close();
       await fake.close();

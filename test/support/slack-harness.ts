@@ -37,6 +37,8 @@ export interface SlackHarnessOptions {
   /** Extra SlackPlatform options over the harness's (port 0, no retries); user groups come from threadql.yml. */
   slack?: Partial<SlackPlatformOptions>;
   logger?: Logger;
+  /** threadql's clock (approval expiry, confirmations); default the wall clock. */
+  now?: () => Date;
 }
 
 /** One running threadql + SlackPlatform + fake Slack; `close()` stops all of it and drops the test database. */
@@ -45,13 +47,16 @@ export class SlackHarness {
   readonly slack: SlackPlatform;
   readonly fake: FakeSlackApi;
   readonly url: string;
+  /** THREADQL_DATA_DIR of this run (the sample database is under `sample/`). */
+  readonly dataDir: string;
   /** A channel no other run has used. */
   readonly channel = uniqueChannel();
   private tsCounter = 0;
   private readonly tsBase = 1_600_000_000 + Math.floor(Math.random() * 90_000_000);
 
-  private constructor(threadql: Threadql, slack: SlackPlatform, fake: FakeSlackApi) {
+  private constructor(threadql: Threadql, slack: SlackPlatform, fake: FakeSlackApi, dataDir: string) {
     this.threadql = threadql;
+    this.dataDir = dataDir;
     this.slack = slack;
     this.fake = fake;
     this.url = slack.httpAddress!.url;
@@ -77,7 +82,13 @@ export class SlackHarness {
     const logger = options.logger ?? createLogger('silent');
     let threadql: Threadql | undefined;
     try {
-      threadql = await createThreadql({ config, logger, pathList: pathList(), erdBrowser: false });
+      threadql = await createThreadql({
+        config,
+        logger,
+        pathList: pathList(),
+        erdBrowser: false,
+        ...(options.now ? { now: options.now } : {}),
+      });
       const platforms = await startPlatforms(threadql, config, logger, {
         slack: {
           port: 0,
@@ -89,7 +100,7 @@ export class SlackHarness {
       });
       const slack = platforms.find((p): p is SlackPlatform => p instanceof SlackPlatform);
       if (!slack) throw new Error('startPlatforms did not start Slack');
-      return new SlackHarness(threadql, slack, fake);
+      return new SlackHarness(threadql, slack, fake, dataDir);
     } catch (error) {
       await threadql?.close();
       await fake.stop();

@@ -34,7 +34,7 @@ export class ApprovalThread {
 
   /** Posts the pending approval card (mentioning the approvers) and remembers its message on the request. */
   async postCard(platform: ChatPlatform, request: ApprovalRequestFields): Promise<void> {
-    const mentions = this.#deps.policy.approverIds(request.thread.platform);
+    const mentions = this.#mentions(request);
     const reply = approvalCardReply(
       request,
       { kind: 'pending', approvedBy: [] },
@@ -56,7 +56,7 @@ export class ApprovalThread {
     request: ApprovalRequestFields,
     state: ApprovalCardState,
   ): Promise<void> {
-    const mentions = this.#deps.policy.approverIds(request.thread.platform);
+    const mentions = this.#mentions(request);
     await platform.update(
       card,
       approvalCardReply(request, state, { language: await this.language(request), mentions }),
@@ -108,5 +108,11 @@ export class ApprovalThread {
     logger: Logger,
   ): Promise<void> {
     return recordApproval(sessions, records, threadKey(request.thread), logger);
+  }
+
+  /** The approvers to notify: everyone listed but the requester, who cannot approve. */
+  #mentions(request: ApprovalRequestFields): string[] {
+    const own = request.requester.split(':').at(-1);
+    return this.#deps.policy.approverIds(request.thread.platform).filter((id) => id !== own);
   }
 }
