@@ -170,7 +170,10 @@ export function approvalCardReply(
   const parts: ReplyPart[] = [
     {
       type: 'text',
-      text: `🔐 *Approval needed*: ${requester} asks to run this ${request.verdict} statement on *${request.connectionName}*. It needs ${needed} ${needed === 1 ? 'approval' : 'approvals'} from an approver other than ${requester}.`,
+      text:
+        state.kind === 'pending'
+          ? `🔐 *Approval needed*: ${requester} asks to run this ${request.verdict} statement on *${request.connectionName}*. It needs ${needed} ${needed === 1 ? 'approval' : 'approvals'} from an approver other than ${requester}.`
+          : `🔐 *Change request* by ${requester}: this ${request.verdict} statement on *${request.connectionName}*.`,
     },
     { type: 'code', code: request.statement, language: options.language },
   ];
@@ -195,9 +198,13 @@ export function approvalCardReply(
       ],
     });
   }
+  const fallback =
+    state.kind === 'pending'
+      ? `Approval needed: ${requester} asks to run a ${request.verdict} statement on ${request.connectionName}: ${request.statement.slice(0, 200)}`
+      : `${stateLine(request, state)} (${request.connectionName}: ${request.statement.slice(0, 200)})`;
   return {
     parts,
-    fallback: `${stateLine(request, state)} (${request.connectionName}: ${request.statement.slice(0, 200)})`,
+    fallback,
     ...(state.kind === 'pending' && options.mentions?.length ? { mentions: options.mentions } : {}),
   };
 }

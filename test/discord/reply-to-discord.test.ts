@@ -185,3 +185,36 @@ test('options come from env and threadql.yml; a missing token or guild list is a
     /discord.guildIds/,
   );
 });
+
+test('mentions ping from the content, only the ids named, roles told apart from users', () => {
+  const draft = replyToDiscord(
+    {
+      parts: [
+        { type: 'text', text: 'Approval needed @everyone <@999>' },
+        { type: 'code', code: 'UPDATE t SET a = 1', language: 'sql' },
+      ],
+      fallback: 'Approval needed',
+      mentions: ['111', '222'],
+    },
+    { isRole: (id) => id === '222' },
+  );
+  expect(draft.body.content.split('\n')[0]).toBe('<@111> <@&222>');
+  expect(draft.body.allowed_mentions).toEqual({ parse: [], users: ['111'], roles: ['222'] });
+  // The card's own text stays in the embed, where nothing pings.
+  expect(draft.body.embeds[0]?.description).toContain('@everyone');
+  const plain = replyToDiscord({ parts: [{ type: 'text', text: 'hi' }], fallback: 'hi' });
+  expect(plain.body.allowed_mentions).toEqual({ parse: [] });
+});
+
+test('an optional modal field is not required', () => {
+  const modal = modalToDiscord({
+    id: 'reject_reason',
+    title: 'Reject',
+    submitLabel: 'Reject',
+    value: 'r1',
+    fields: [{ id: 'reason', label: 'Reason (optional)', value: '', multiline: true, optional: true }],
+  });
+  const field = (modal.components[0] as unknown as { component: { required: boolean; custom_id: string } })
+    .component;
+  expect(field).toMatchObject({ custom_id: 'reason', required: false });
+});

@@ -13,6 +13,7 @@ import { SlackHarness } from '../support/slack-harness.ts';
 const schema = uniqueName('slk_appr');
 const database = uniqueName('slk_appr');
 let h: SlackHarness;
+let replica: SlackHarness;
 let postgres: pg.Client;
 let maria: mysql.Connection;
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   );
   const mariaUrl = new URL(services.mysqlUrl);
   mariaUrl.pathname = `/${database}`;
-  h = await SlackHarness.start('slack-approvals-servers', {
+  const options = {
     env: { PG_URL: services.postgresUrl, MARIA_URL: mariaUrl.toString() },
     yaml: [
       'connections:',
@@ -42,9 +43,13 @@ beforeAll(async () => {
       '  slack: ["U0ANN", "U0BOB"]',
       '',
     ].join('\n'),
-  });
+  };
+  h = await SlackHarness.start('slack-approvals-servers', options);
+  // A second bot instance behind the same Slack app: same store, Redis and databases, its own Bolt and engine.
+  replica = await SlackHarness.start('slack-approvals-replica', { ...options, replicaOf: h });
 });
 afterAll(async () => {
+  await replica?.close();
   await h?.close();
   await postgres?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await postgres?.end();
@@ -167,4 +172,44 @@ it('MariaDB DDL is shown plainly as not measurable (it commits implicitly), and 
   await h.settle();
   expect(await columns()).toBe(4);
   expect(textOf(h.postsIn(threadTs).at(-1)!)).toContain('commit DDL implicitly: it cannot be rolled back');
+});
+
+it('two bot replicas receiving Approve clicks at the same moment run the statement exactly once', async () => {
+  const before = await dormantBalance.pg();
+  const { threadTs, cardTs, card } = await writeCard(
+    `UPDATE ${schema}.accounts SET balance = balance + 1 WHERE status = 'dormant'`,
+  );
+  await h.click({
+    messageTs: cardTs,
+    threadTs,
+    actionId: 'threadql:approval_request',
+    value: buttonsOf(card)['threadql:approval_request']!,
+    user: 'U0ALICE',
+  });
+  await h.settle();
+  const approval = h.postsIn(threadTs).at(-1)!;
+  const requestId = buttonsOf(approval)['threadql:approve']!;
+  const approvalTs = h.tsOf(approval);
+  // Ann's and Bob's clicks (three each: Slack retries, impatient people) reach both replicas at once.
+  await Promise.all(
+    ['U0ANN', 'U0BOB', 'U0ANN', 'U0BOB', 'U0ANN', 'U0BOB'].map((user, i) =>
+      (i % 2 ? replica : h).click({
+        messageTs: approvalTs,
+        threadTs,
+        actionId: 'threadql:approve',
+        value: requestId,
+        user,
+      }),
+    ),
+  );
+  await Promise.all([h.settle(), replica.settle()]);
+  await Promise.all([h.settle(), replica.settle()]);
+  expect(await dormantBalance.pg()).toBe(before + 10);
+  const executed = h.postsIn(threadTs).filter((c) => textOf(c).includes('*Executed*'));
+  expect(executed).toHaveLength(1);
+  const transitions = await h.threadql.sessions.models.StateTransition.find({
+    entity: 'ApprovalRequest',
+    doc: requestId,
+  }).lean();
+  expect(transitions.map((t) => t.to).sort()).toEqual(['approved', 'executed']);
 });

@@ -282,6 +282,18 @@ describe('Slack: writes through approval on the sample database', () => {
     expect(audit).toMatchObject({ outcome: 'failure' });
   });
 
+  it('a statement whose dry run fails (a constraint) says why and offers no approval; the thread keeps working', async () => {
+    const { threadTs, card } = await writeCard('UPDATE products SET price_cents = -1');
+    expect(textOf(card)).toContain('The dry run failed: SQLite: CHECK constraint failed');
+    expect(Object.keys(buttonsOf(card)).sort()).toEqual(['threadql:cancel', 'threadql:edit']);
+    expect(scalar('SELECT min(price_cents) FROM products')).toBeGreaterThan(0);
+    await h.event(h.threadReply('SELECT count(*) AS n FROM products', threadTs, 'U0ALICE'));
+    await h.settle();
+    expect(Object.keys(buttonsOf(h.updatesOf(h.tsOf(h.postsIn(threadTs).at(-1)!)).at(-1)!))).toContain(
+      'threadql:run',
+    );
+  });
+
   it('`approvals` lists what an approver may decide, with permalinks; an expired card answers "expired"', async () => {
     const { threadTs, cardTs, card } = await writeCard(
       'UPDATE products SET active = 0 WHERE price_cents > 100000',

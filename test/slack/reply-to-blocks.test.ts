@@ -254,3 +254,28 @@ describe('splitText', () => {
     expect(chunks.every((c) => !/&[a-z]*$/.test(c) || c.endsWith(';'))).toBe(true);
   });
 });
+
+describe('mentions', () => {
+  const mention = (id: string) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`);
+
+  it('renders a reply’s mentions natively, first and in the notification text; text parts cannot forge one', () => {
+    const message = replyToBlocks(
+      {
+        parts: [{ type: 'text', text: 'ping <@U0EVIL> and <!channel>' }],
+        fallback: 'Approval needed',
+        mentions: ['U0ANN', 'S0DBAS'],
+      },
+      { tables, mention },
+    );
+    const blocks = message.blocks as unknown as AnyBlockJson[];
+    expect(blocks[0]?.text?.text).toBe('<@U0ANN> <!subteam^S0DBAS>');
+    expect(blocks[1]?.text?.text).toBe('ping &lt;@U0EVIL&gt; and &lt;!channel&gt;');
+    expect(message.text).toBe('<@U0ANN> <!subteam^S0DBAS> Approval needed');
+  });
+
+  it('leaves mentions out without a mention function (and with none to make)', () => {
+    const reply: Reply = { parts: [{ type: 'text', text: 'hi' }], fallback: 'hi', mentions: ['U1'] };
+    expect(replyToBlocks(reply, { tables }).text).toBe('hi');
+    expect(replyToBlocks({ ...reply, mentions: [] }, { tables, mention }).blocks).toHaveLength(1);
+  });
+});

@@ -39,6 +39,11 @@ export interface SlackHarnessOptions {
   logger?: Logger;
   /** threadql's clock (approval expiry, confirmations); default the wall clock. */
   now?: () => Date;
+  /**
+   * Another harness this one is a replica of: same fake Slack, same store and channel (and Redis, as always), a
+   * Bolt app and threadql of its own, as a second bot instance behind the same Slack app.
+   */
+  replicaOf?: SlackHarness;
 }
 
 /** One running threadql + SlackPlatform + fake Slack; `close()` stops all of it and drops the test database. */
@@ -49,27 +54,42 @@ export class SlackHarness {
   readonly url: string;
   /** THREADQL_DATA_DIR of this run (the sample database is under `sample/`). */
   readonly dataDir: string;
-  /** A channel no other run has used. */
-  readonly channel = uniqueChannel();
+  /** A channel no other run has used (a replica's is its primary's). */
+  readonly channel: string;
+  /** The store's MongoDB URI (a replica shares it). */
+  readonly mongoUri: string;
+  private readonly ownsFake: boolean;
   private tsCounter = 0;
   private readonly tsBase = 1_600_000_000 + Math.floor(Math.random() * 90_000_000);
 
-  private constructor(threadql: Threadql, slack: SlackPlatform, fake: FakeSlackApi, dataDir: string) {
+  private constructor(
+    threadql: Threadql,
+    slack: SlackPlatform,
+    fake: FakeSlackApi,
+    dataDir: string,
+    mongoUri: string,
+    primary?: SlackHarness,
+  ) {
     this.threadql = threadql;
+    this.mongoUri = mongoUri;
     this.dataDir = dataDir;
+    this.channel = primary?.channel ?? uniqueChannel();
+    this.ownsFake = !primary;
     this.slack = slack;
     this.fake = fake;
     this.url = slack.httpAddress!.url;
   }
 
   static async start(label: string, options: SlackHarnessOptions = {}): Promise<SlackHarness> {
-    const fake = new FakeSlackApi();
-    await fake.start();
+    const primary = options.replicaOf;
+    const fake = primary?.fake ?? new FakeSlackApi();
+    if (!primary) await fake.start();
     const dataDir = mkdtempSync(join(tmpdir(), `threadql-${label}-`));
     const configPath = join(dataDir, 'threadql.yml');
+    const mongoUri = primary?.mongoUri ?? isolatedMongoUri(label);
     writeFileSync(configPath, options.yaml ?? 'connections: []\n');
     const config = await loadConfig({
-      MONGODB_URI: isolatedMongoUri(label),
+      MONGODB_URI: mongoUri,
       REDIS_URL: services.redisUrl,
       THREADQL_DATA_DIR: dataDir,
       THREADQL_CONFIG: configPath,
@@ -100,10 +120,10 @@ export class SlackHarness {
       });
       const slack = platforms.find((p): p is SlackPlatform => p instanceof SlackPlatform);
       if (!slack) throw new Error('startPlatforms did not start Slack');
-      return new SlackHarness(threadql, slack, fake, dataDir);
+      return new SlackHarness(threadql, slack, fake, dataDir, mongoUri, primary);
     } catch (error) {
       await threadql?.close();
-      await fake.stop();
+      if (!primary) await fake.stop();
       throw error;
     }
   }
@@ -284,8 +304,9 @@ export class SlackHarness {
   async close(): Promise<void> {
     await this.slack.stop();
     await this.threadql.engine.idle();
-    await this.threadql.store.dropDatabase().catch(() => {});
+    // A replica leaves the shared store and fake to its primary.
+    if (this.ownsFake) await this.threadql.store.dropDatabase().catch(() => {});
     await this.threadql.close();
-    await this.fake.stop();
+    if (this.ownsFake) await this.fake.stop();
   }
 }
