@@ -36,35 +36,35 @@ describe('shell: approvals with `as <name>`', () => {
 
     h.send(`UPDATE products SET price_cents = price_cents + 100 WHERE category = '${category}'`);
     const card = await h.waitFor(/\[1\] Request approval {2}\[2\] Edit SQL {2}\[3\] Cancel\n/);
-    expect(card).toContain(`connection *sample* · write · dry run: would change ${count} rows`);
+    expect(card).toContain(`connection sample · write · dry run: would change ${count} rows`);
     h.send('1');
     const approval = await h.waitFor(/\[1\] Approve {2}\[2\] Reject {2}\[3\] Edit SQL\n/);
     expect(approval).toContain(
-      '@ben @cy\n🔐 *Approval needed*: ana asks to run this write statement on *sample*',
+      '@ben @cy\n🔐 Approval needed: ana asks to run this write statement on sample',
     );
 
     h.send('1');
     await h.waitFor(/only you\)> You requested this change, so someone else has to approve it\.\n/);
     h.send('as eve');
-    await h.waitFor(/You are now acting as \*eve\* \(not an approver\)\.\n/);
+    await h.waitFor(/You are now acting as eve \(not an approver\)\.\n/);
     h.send('1');
     await h.waitFor(/only you\)> Only an approver can decide this\.\n/);
     expect(sum()).toBe(before);
 
     h.send('as ben');
-    await h.waitFor(/You are now acting as \*ben\* \(an approver\)\.\n/);
+    await h.waitFor(/You are now acting as ben \(an approver\)\.\n/);
     h.send('1');
     const done = await h.waitFor(/requested by ana · approved by ben · in one transaction\n/);
-    expect(done).toContain(`✅ *Executed* on *sample*: ${count} rows affected in`);
+    expect(done).toContain(`✅ Executed on sample: ${count} rows affected in`);
     expect(sum()).toBe(before + 100 * count);
     // A second change, requested as ben and rejected by cy with a reason typed at the prompt.
     h.send('DELETE FROM support_tickets WHERE closed_at IS NOT NULL');
     await h.waitFor(/\[1\] Request approval/);
     h.send('1');
     const second = await h.waitFor(/\[1\] Approve {2}\[2\] Reject {2}\[3\] Edit SQL\n/);
-    expect(second).toContain('@cy\n🔐 *Approval needed*: ben asks');
+    expect(second).toContain('@cy\n🔐 Approval needed: ben asks');
     h.send('as cy');
-    await h.waitFor(/acting as \*cy\* \(an approver\)/);
+    await h.waitFor(/acting as cy \(an approver\)/);
     const tickets = scalar('SELECT count(*) FROM support_tickets');
     h.send('2');
     await h.waitFor(/Reason \(optional\)/);
@@ -75,7 +75,7 @@ describe('shell: approvals with `as <name>`', () => {
 
     // `approvals` as ben: nothing left to decide.
     h.send('as ben');
-    await h.waitFor(/acting as \*ben\*/);
+    await h.waitFor(/acting as ben/);
     h.send('approvals');
     await h.waitFor(/No pending approvals for you/);
   });
@@ -119,15 +119,15 @@ describe('shell: a MongoDB write through approval (FerretDB, no transactions)', 
       }),
     );
     const card = await m.waitFor(/\[1\] Request approval[^\n]*\n/);
-    expect(card).toContain(`connection *shop* · write · dry run: would change ${count} rows`);
+    expect(card).toContain(`connection shop · write · dry run: would change ${count} rows`);
     expect(card).toContain('Counted, not tried: the server has no transactions here.');
     m.send('1');
     await m.waitFor(/\[1\] Approve/);
     m.send('as ben');
-    await m.waitFor(/acting as \*ben\* \(an approver\)/);
+    await m.waitFor(/acting as ben \(an approver\)/);
     m.send('1');
     const done = await m.waitFor(/requested by ana · approved by ben[^\n]*\n/);
-    expect(done).toContain(`*Executed* on *shop*: ${count} rows affected`);
+    expect(done).toContain(`Executed on shop: ${count} rows affected`);
     expect(await sum()).toBe(before + 100 * count);
   });
 });

@@ -3,6 +3,7 @@
  * fake Web API: the write card's dry run is measured on the server, two approvers clicking at once change the
  * data exactly once, and on MariaDB a DDL statement is shown as not measurable (it commits implicitly).
  */
+import { createModels } from '../../models/create-models.ts';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { RecordedCall } from '../fakes/fake-slack-api.ts';
@@ -207,9 +208,11 @@ it('two bot replicas receiving Approve clicks at the same moment run the stateme
   expect(await dormantBalance.pg()).toBe(before + 10);
   const executed = h.postsIn(threadTs).filter((c) => textOf(c).includes('*Executed*'));
   expect(executed).toHaveLength(1);
-  const transitions = await h.threadql.sessions.models.StateTransition.find({
-    entity: 'ApprovalRequest',
-    doc: requestId,
-  }).lean();
+  const transitions = await createModels(h.threadql.store)
+    .StateTransition.find({
+      entity: 'ApprovalRequest',
+      doc: requestId,
+    })
+    .lean();
   expect(transitions.map((t) => t.to).sort()).toEqual(['approved', 'executed']);
 });

@@ -4,6 +4,7 @@
  * U0ANN by id, the user group S0DBAS (U0BOB and the asker U0ALICE are members), and U0ALICE by id too: neither
  * lets Alice approve her own request. U0MALLORY is nobody.
  */
+import { createModels } from '../../models/create-models.ts';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { FakeAnthropicServer, toolUseReply } from '../fakes/fake-anthropic-server.ts';
@@ -161,9 +162,11 @@ describe('Slack: writes through approval on the sample database', () => {
     expect(late.filter((t) => /already been approved|already recorded/.test(t))).toHaveLength(1);
 
     // Recorded: audit events for the request, the refusals, the approval and the execution; history entries.
-    const audit = await h.threadql.sessions.models.AuditEvent.find({
-      target: `ApprovalRequest:${requestId}`,
-    }).lean();
+    const audit = await createModels(h.threadql.store)
+      .AuditEvent.find({
+        target: `ApprovalRequest:${requestId}`,
+      })
+      .lean();
     expect(audit.map((a) => `${a.action}:${a.outcome}`).sort()).toEqual(
       [
         'approval.approve:success',
@@ -173,10 +176,12 @@ describe('Slack: writes through approval on the sample database', () => {
         'approval.request:success',
       ].sort(),
     );
-    const history = await h.threadql.sessions.models.QueryHistory.find({
-      session: `slack:T0FAKE:${h.channel}:${threadTs}`,
-      type: 'approval',
-    }).lean();
+    const history = await createModels(h.threadql.store)
+      .QueryHistory.find({
+        session: `slack:T0FAKE:${h.channel}:${threadTs}`,
+        type: 'approval',
+      })
+      .lean();
     expect(history.map((e) => e.executionStatus)).toEqual(['skipped', 'success']);
     expect(history[1]).toMatchObject({ resultCount: count });
   });
@@ -275,10 +280,12 @@ describe('Slack: writes through approval on the sample database', () => {
     expect(told).toContain('the data changed since the dry run, so nothing was changed');
     expect(told).toMatch(/would change \d+ rows, but the dry run measured \d+/);
     expect(scalar("SELECT count(*) FROM orders WHERE status = 'pending'")).toBe(pending);
-    const audit = await h.threadql.sessions.models.AuditEvent.findOne({
-      target: `ApprovalRequest:${requestId}`,
-      action: 'approval.drift_abort',
-    }).lean();
+    const audit = await createModels(h.threadql.store)
+      .AuditEvent.findOne({
+        target: `ApprovalRequest:${requestId}`,
+        action: 'approval.drift_abort',
+      })
+      .lean();
     expect(audit).toMatchObject({ outcome: 'failure' });
   });
 

@@ -42,21 +42,31 @@ export class ApprovalFlow implements Flow {
   private readonly deps: ApprovalFlowDeps;
 
   readonly commands = {
-    approvals: (turn: Turn) => this.list(turn),
+    approvals: (turn: Turn) => readably(turn, 'approvals', () => this.list(turn)),
   };
 
   readonly buttons = {
-    approve: { queued: true, handle: (turn: Turn, click: ButtonClick) => this.approve(turn, click) },
+    approve: {
+      queued: true,
+      handle: (turn: Turn, click: ButtonClick) => readably(turn, 'approve', () => this.approve(turn, click)),
+    },
     // These open a modal, which must be the click's first answer: not queued.
-    reject: { handle: (turn: Turn, click: ButtonClick) => this.askReason(turn, click) },
-    approval_edit: { handle: (turn: Turn, click: ButtonClick) => this.openEditor(turn, click) },
+    reject: {
+      handle: (turn: Turn, click: ButtonClick) => readably(turn, 'reject', () => this.askReason(turn, click)),
+    },
+    approval_edit: {
+      handle: (turn: Turn, click: ButtonClick) => readably(turn, 'edit', () => this.openEditor(turn, click)),
+    },
   };
 
   readonly modals = {
-    reject_reason: { queued: true, handle: (turn: Turn, submit: ModalSubmit) => this.reject(turn, submit) },
+    reject_reason: {
+      queued: true,
+      handle: (turn: Turn, submit: ModalSubmit) => readably(turn, 'reject', () => this.reject(turn, submit)),
+    },
     approval_edit_sql: {
       queued: true,
-      handle: (turn: Turn, submit: ModalSubmit) => this.applyEdit(turn, submit),
+      handle: (turn: Turn, submit: ModalSubmit) => readably(turn, 'edit', () => this.applyEdit(turn, submit)),
     },
   };
 
@@ -330,5 +340,14 @@ export class ApprovalFlow implements Flow {
 
   private now(): Date {
     return this.deps.settings.now();
+  }
+}
+
+/** Any failure of an approval step (the store or a database down) becomes a readable reply, logged and audited. */
+async function readably(turn: Turn, input: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await turn.fail(error, { input: `approval: ${input}`, type: 'approval' });
   }
 }
