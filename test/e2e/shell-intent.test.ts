@@ -147,9 +147,11 @@ describe('shell on a MongoDB connection (FerretDB, the sample shop)', () => {
       }),
     );
     h.send('copy all customers into a backup');
-    const card = await h.waitFor(/need an approval[\s\S]*?connection \*?shopdocs\*?[^\n]*\n/);
-    expect(card).toMatch(/classified as \*?write\*?/);
-    expect(card).not.toContain('[1] Run');
+    // A write card that offers no approval: $out is a write threadql does not run.
+    const card = await h.waitFor(/connection shopdocs · write[\s\S]*?\[1\] Edit SQL {2}\[2\] Cancel\n/);
+    expect(card).toContain('uses $out, which writes the pipeline’s result into a collection');
+    expect(card).not.toContain('Request approval');
+    expect(card).not.toContain('] Run');
     const client = new MongoClient(uri);
     try {
       const names = (await client.db().listCollections().toArray()).map((c) => c.name);

@@ -279,7 +279,13 @@ export class MongoDriver implements DatabaseDriver {
     try {
       return parseMongoWrite(statement);
     } catch (error) {
-      return { unrunnable: messageOf(error) };
+      // A write of another kind ($out/$merge in a pipeline, a write command outside the shape): named plainly.
+      const writesBy = verdict.reasons.find((r) => /\$out|\$merge/.test(r));
+      return {
+        unrunnable: writesBy
+          ? `it ${writesBy.replace(/^\$\w+ /, (m) => `uses ${m.trim()}, which `)}; threadql runs MongoDB writes only as insertOne, insertMany, updateOne, updateMany, deleteOne, deleteMany or bulkWrite.`
+          : messageOf(error),
+      };
     }
   }
 
