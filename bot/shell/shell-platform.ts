@@ -95,9 +95,9 @@ export class ShellPlatform implements ChatPlatform {
     return this.#user;
   }
 
-  /** `@name`. */
+  /** The name itself: a terminal has no notifications, so a mention is plain. */
   mention(id: string): string {
-    return `@${id}`;
+    return id;
   }
 
   /** Starts reading lines; resolves at once. `finished()` resolves when the input ends and work is done. */
@@ -239,7 +239,7 @@ export class ShellPlatform implements ChatPlatform {
     const width = this.capabilities.codeBlockWidth;
     const out: string[] = [];
     const buttons: Button[] = [];
-    if (reply.mentions?.length) out.push(reply.mentions.map((id) => this.mention(id)).join(' '));
+    if (reply.mentions?.length) out.push(`🔔 ${reply.mentions.map((id) => this.mention(id)).join(', ')}`);
     for (const part of reply.parts) {
       switch (part.type) {
         case 'text':

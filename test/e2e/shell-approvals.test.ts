@@ -40,7 +40,7 @@ describe('shell: approvals with `as <name>`', () => {
     h.send('1');
     const approval = await h.waitFor(/\[1\] Approve {2}\[2\] Reject {2}\[3\] Edit SQL\n/);
     expect(approval).toContain(
-      '@ben @cy\n🔐 Approval needed: ana asks to run this write statement on sample',
+      '🔔 ben, cy\n🔐 Approval needed: ana asks to run this write statement on sample',
     );
 
     h.send('1');
@@ -62,7 +62,7 @@ describe('shell: approvals with `as <name>`', () => {
     await h.waitFor(/\[1\] Request approval/);
     h.send('1');
     const second = await h.waitFor(/\[1\] Approve {2}\[2\] Reject {2}\[3\] Edit SQL\n/);
-    expect(second).toContain('@cy\n🔐 Approval needed: ben asks');
+    expect(second).toContain('🔔 cy\n🔐 Approval needed: ben asks');
     h.send('as cy');
     await h.waitFor(/acting as cy \(an approver\)/);
     const tickets = scalar('SELECT count(*) FROM support_tickets');
