@@ -1,11 +1,12 @@
 import { renderAsync } from '@resvg/resvg-js';
 import { RenderError } from '../../core/errors.ts';
-import { FONT_FILES, SANS_FAMILY } from './font-files.ts';
+import { encodePng } from './encode-png.ts';
+import { rasterFontFiles, SANS_FAMILY } from './font-files.ts';
 
 export interface SvgToPngOptions {
   /** Pixel density: 2 gives crisp images on high-DPI screens. */
   scale?: number;
-  /** Font files to load; the shipped DejaVu fonts by default. System fonts are never loaded. */
+  /** Font files to load; the shipped DejaVu fonts by default (see rasterFontFiles). System fonts are never loaded. */
   fontFiles?: string[];
   background?: string;
 }
@@ -17,14 +18,9 @@ export interface PngImage {
   height: number;
 }
 
-/** Rasterises an SVG with resvg (off the main thread) using only the shipped fonts. */
+/** Rasterises an SVG with resvg (off the main thread) using only the shipped fonts; see encode-png.ts for the PNG. */
 export async function svgToPng(svg: string, options: SvgToPngOptions = {}): Promise<PngImage> {
-  const fontFiles = options.fontFiles ?? [
-    FONT_FILES.sans,
-    FONT_FILES.sansBold,
-    FONT_FILES.mono,
-    FONT_FILES.monoBold,
-  ];
+  const fontFiles = options.fontFiles ?? [...rasterFontFiles(svg)];
   try {
     const image = await renderAsync(svg, {
       fitTo: { mode: 'zoom', value: options.scale ?? 2 },
@@ -37,7 +33,11 @@ export async function svgToPng(svg: string, options: SvgToPngOptions = {}): Prom
       },
       logLevel: 'off',
     });
-    return { png: image.asPng(), width: image.width, height: image.height };
+    return {
+      png: await encodePng(image.pixels, image.width, image.height),
+      width: image.width,
+      height: image.height,
+    };
   } catch (cause) {
     throw new RenderError('render_failed', 'Could not turn the image into a PNG.', { cause });
   }
