@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { csvStream, csvValue, renderCsv } from '../../renderers/csv/csv-export.ts';
 import type { ReadStream } from '../../core/db/database-dialect.ts';
 import { resultOf } from './support/results.ts';
@@ -49,6 +50,42 @@ describe('renderCsv', () => {
     expect(records[4]).toEqual(["'=SUM(A1:A9)", '0.3', '', '', '', '']);
     expect(records[5]![0]).toBe('  padded  ');
     expect(records[6]![0]).toBe('ünïcödé 東京 😀');
+  });
+
+  it('writes every record exactly as csv-stringify does, quoted or not', async () => {
+    const fields = [
+      '',
+      ' ',
+      '\t',
+      'a\tb',
+      '\u00a0nbsp',
+      'trail\u00a0',
+      "it's",
+      'semi;colon',
+      'back\\slash',
+      'a""b',
+      '"',
+      'cr\ronly',
+      'lf\nonly',
+      '東京',
+      '😀',
+      'x',
+    ];
+    const rows = fields.flatMap((a) => fields.map((b) => [a, b, `${a}${b}`]));
+    const input = resultOf(
+      [
+        ['a', 'string'],
+        ['b', 'string'],
+        ['ab', 'string'],
+      ],
+      rows,
+    );
+    const out = await renderCsv(input, { escapeFormulas: false });
+    const expected = stringify([['a', 'b', 'ab'], ...rows], {
+      record_delimiter: '\r\n',
+      quoted_match: /^\s|\s$/,
+    });
+    expect(out.data.toString('utf8')).toBe(expected);
   });
 
   it('is UTF-8, with an optional byte-order mark for Excel', async () => {
