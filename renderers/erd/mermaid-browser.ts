@@ -1,8 +1,11 @@
 /**
  * One headless Chromium with one page that has mermaid loaded once, kept warm for ER-diagram PNGs.
- * mermaid-cli's renderMermaid opens a page and reloads mermaid on every call (~1.3 s); this keeps the page
- * (~0.5 s per diagram). Renders run one at a time (one page; the machine has two cores). resvg cannot draw
- * mermaid's <foreignObject> labels, so the PNG is a Chromium screenshot.
+ * mermaid-cli's renderMermaid opens a page and reloads mermaid on every call (~1.3 s); this keeps the page.
+ * Renders run one at a time (one page; the machine has two cores). Labels are SVG text (`htmlLabels: false`):
+ * mermaid measures each label while laying out, and SVG text measures faster than HTML in <foreignObject>
+ * (bench/render.bench.ts). The PNG is a Chromium screenshot: resvg could draw the SVG-label page too, but measured
+ * slower than the screenshot for text-heavy diagrams. Large diagrams get a smaller pixel density (never below 1×)
+ * to stay within a pixel budget, since the screenshot's cost grows with its pixels.
  * Start it once, inject it where ERDs are drawn, close it once.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,9 +19,14 @@ import { FONT_FILES, SANS_FAMILY } from '../png/font-files.ts';
 export interface MermaidBrowserOptions {
   /** Chromium binary (from PUPPETEER_EXECUTABLE_PATH via config); none means no browser is available. */
   executablePath?: string;
-  /** Pixel density of PNGs; lowered for very large diagrams so the PNG stays under maxPixels. Default 2. */
+  /** Pixel density of PNGs; lowered for large diagrams (see pixelBudget and maxPixels). Default 2. */
   scale?: number;
-  /** Largest PNG in pixels (width × height). Default 36 million. */
+  /**
+   * Pixels (width × height) above which the density is lowered, but not below 1× (a diagram at 1× is as
+   * readable as in a browser at 100 %). Default 10 million: a 30-table diagram comes out at about 1.5×.
+   */
+  pixelBudget?: number;
+  /** Largest PNG in pixels (width × height), below 1× if need be. Default 36 million. */
   maxPixels?: number;
   /** Longest PNG side in pixels. Default 16,000 (Chromium's screenshot limit is about 16,384). */
   maxSide?: number;
@@ -72,6 +80,8 @@ export const MERMAID_CONFIG = {
   securityLevel: 'strict',
   theme: 'base',
   fontFamily: SANS_FAMILY,
+  // SVG text labels: measured faster to lay out than HTML labels in <foreignObject>, and the same to read.
+  htmlLabels: false,
   maxTextSize: 2_000_000,
   maxEdges: 5000,
   themeVariables: {
@@ -84,6 +94,8 @@ export const MERMAID_CONFIG = {
     tertiaryColor: '#ffffff',
     attributeBackgroundColorOdd: '#ffffff',
     attributeBackgroundColorEven: '#f6f8fa',
+    // Behind relationship labels (SVG labels draw this box; HTML labels showed white).
+    edgeLabelBackground: '#ffffff',
   },
   er: {
     useMaxWidth: false,
@@ -290,12 +302,14 @@ export class MermaidBrowser {
     }
   }
 
-  /** The largest scale ≤ the configured one that keeps the PNG under the pixel and side caps. */
+  /** The largest scale ≤ the configured one within the pixel budget (not below 1×) and the hard caps. */
   #scaleFor(width: number, height: number): number {
     const wanted = this.#options.scale ?? 2;
+    const area = width * height;
+    const budget = Math.max(Math.min(1, wanted), Math.sqrt((this.#options.pixelBudget ?? 10_000_000) / area));
     const maxPixels = this.#options.maxPixels ?? 36_000_000;
     const maxSide = this.#options.maxSide ?? 16_000;
-    const fit = Math.min(wanted, Math.sqrt(maxPixels / (width * height)), maxSide / width, maxSide / height);
+    const fit = Math.min(wanted, budget, Math.sqrt(maxPixels / area), maxSide / width, maxSide / height);
     return Math.max(0.25, Math.floor(fit * 100) / 100);
   }
 

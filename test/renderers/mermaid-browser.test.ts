@@ -14,9 +14,14 @@ function chromium(): string {
   return services.chromiumPath;
 }
 
-/** Entity titles in mermaid's SVG (one label per table, in the order drawn). */
+/**
+ * The labels in mermaid's SVG, one per <text> element (SVG labels: mermaid puts each word of a label in its own
+ * <tspan>, the words after the first with their leading space, so joining them gives the label back).
+ */
 function svgTexts(svg: string): string[] {
-  return [...svg.matchAll(/>([^<>]+)</g)].map((m) => m[1]!.trim()).filter(Boolean);
+  return [...svg.matchAll(/<text\b[^>]*>([\s\S]*?)<\/text>/g)]
+    .map((m) => m[1]!.replace(/<[^>]*>/g, '').trim())
+    .filter(Boolean);
 }
 
 describe('MermaidBrowser and renderErd (real Chromium)', () => {
@@ -63,6 +68,31 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     expect(image.svg).not.toMatch(/max-width:\s*100%/);
     const texts = svgTexts(image.svg);
     for (const t of schema.tables) expect(texts).toContain(t.name);
+  });
+
+  it('lowers the pixel density of large diagrams to the pixel budget, never below 1×', async () => {
+    const ownProfiles = await mkdtemp(join(tmpdir(), 'threadql-erd-budget-'));
+    const schema = syntheticSchema(10);
+    try {
+      // 10 tables are about 1.2 million CSS pixels: 3 million fits them at ~1.6×, 0.5 million would need < 1×.
+      for (const [pixelBudget, lowest, highest] of [
+        [3_000_000, 1.01, 1.99],
+        [500_000, 1, 1],
+      ] as const) {
+        const own = new MermaidBrowser({ executablePath: chromium(), tmpDir: ownProfiles, pixelBudget });
+        try {
+          const image = (await renderErd(schema, { browser: own })).image!;
+          expect(image.scale).toBeGreaterThanOrEqual(lowest);
+          expect(image.scale).toBeLessThanOrEqual(highest);
+          if (image.scale > 1) expect(image.width * image.height).toBeLessThanOrEqual(pixelBudget);
+          expect(pngSize(image.png)).toEqual({ width: image.width, height: image.height });
+        } finally {
+          await own.close();
+        }
+      }
+    } finally {
+      await rm(ownProfiles, { recursive: true, force: true });
+    }
   });
 
   it('draws the neighbourhood of a table only', async () => {
