@@ -10,6 +10,7 @@ import pg from 'pg';
 import { testServices } from '../config/test-services.ts';
 import { dialectFor } from '../core/db/dialects.ts';
 import { introspectPostgres } from '../core/db/postgres/postgres-introspector.ts';
+import { machineLoad, medianSpread, percentile, reportMeasure } from './support/bench-report.ts';
 
 const TABLES = 1000;
 const COLUMNS = 15;
@@ -78,6 +79,13 @@ async function postgres(): Promise<void> {
       tables = snapshot.tables.length;
     }
     report('PostgreSQL driver.introspect (one schema)', times, queries, tables);
+    reportMeasure({
+      measure: `Introspection, PostgreSQL, ${TABLES} tables × ${COLUMNS} columns`,
+      figure: `${medianSpread(times)}; ${queries} catalog queries`,
+      target: '≤ 2 s, constant queries',
+      met: percentile(times, 50) <= 2000 && queries === counted,
+      note: machineLoad(),
+    });
 
     const all: number[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -17,6 +17,7 @@ import {
 } from '../models/database-connection.ts';
 import { appendHistory, HISTORY_CAP, historyKey, lastHistory } from '../models/query-history.ts';
 import { findOrCreateSession } from '../models/query-session.ts';
+import { formatMs, machineLoad, reportMeasure } from './support/bench-report.ts';
 
 const ITERATIONS = 20;
 
@@ -179,4 +180,14 @@ for (const r of rows) {
   const verdict = r.target === undefined ? '' : r.p95 <= r.target ? 'ok' : 'MISS';
   const target = r.target === undefined ? '        ' : `≤ ${String(r.target).padStart(3)} ms`;
   console.log(`${r.name.padEnd(58)} ${fmt(r.p50)} ${fmt(r.p95)}   ${target} ${verdict.padEnd(5)} ${r.note}`);
+}
+for (const r of rows) {
+  if (r.target === undefined) continue;
+  reportMeasure({
+    measure: `Store (${serverName}): ${r.name}`,
+    figure: `p50 ${formatMs(r.p50)} / p95 ${formatMs(r.p95)}`,
+    target: `≤ ${r.target} ms (p95)`,
+    met: r.p95 <= r.target,
+    note: [r.note, machineLoad()].filter(Boolean).join('; '),
+  });
 }
