@@ -27,6 +27,7 @@ const BENCHES: Bench[] = [
   { name: 'render', file: 'render.bench.ts' },
   { name: 'slack', file: 'slack.bench.ts', args: ['--acks'] },
   { name: 'pipeline', file: 'pipeline-overhead.bench.ts' },
+  { name: 'masking', file: 'masking.bench.ts', nodeArgs: ['--expose-gc'] },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
