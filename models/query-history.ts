@@ -106,6 +106,11 @@ export interface AppendOptions {
   /** Entries kept per session (default 10,000). */
   cap?: number;
   now?: Date;
+  /**
+   * The sequence number to try first (a caller that already told the user this number); when it is taken the
+   * append moves on to the next free one, as it does from the session's counter.
+   */
+  sequence?: number;
 }
 
 type HistoryModels = {
@@ -138,7 +143,7 @@ export async function appendHistory(
   >();
   if (!session) throw new NotFoundError(`QuerySession ${sessionId} does not exist`);
 
-  let sequence = (session.historySeq ?? 0) + 1;
+  let sequence = options.sequence ?? (session.historySeq ?? 0) + 1;
   let saved: QueryHistoryFields | undefined;
   for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS && !saved; attempt++) {
     try {

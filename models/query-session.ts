@@ -101,10 +101,26 @@ export async function findOrCreateSession(
   thread: ThreadRef,
   init: { question: string; connection?: Types.ObjectId | null; createdBy?: string | null; now?: Date },
 ): Promise<QuerySessionFields> {
+  const existing = await model.findById(threadKey(thread)).lean<QuerySessionFields>();
+  return existing ?? createSession(model, thread, init);
+}
+
+/**
+ * Creates a thread's session with one insert (for a caller that just found none), with `context` set at once;
+ * when another turn created it meanwhile, returns that one (the duplicate key, then one read).
+ */
+export async function createSession(
+  model: QuerySessionModel,
+  thread: ThreadRef,
+  init: {
+    question: string;
+    connection?: Types.ObjectId | null;
+    createdBy?: string | null;
+    context?: Record<string, unknown>;
+    now?: Date;
+  },
+): Promise<QuerySessionFields> {
   const _id = threadKey(thread);
-  const existing = await model.findById(_id).lean<QuerySessionFields>();
-  if (existing) return existing;
-  const now = init.now ?? new Date();
   try {
     const created = await model.create({
       _id,
@@ -113,7 +129,8 @@ export async function findOrCreateSession(
       connection: init.connection ?? null,
       title: sessionTitle(init.question),
       createdBy: init.createdBy ?? null,
-      lastActivityAt: now,
+      context: init.context ?? {},
+      lastActivityAt: init.now ?? new Date(),
     });
     return created.toObject() as QuerySessionFields;
   } catch (error) {

@@ -46,6 +46,8 @@ export interface SessionInfo {
   connectionName: string;
   /** Most recent turns, oldest first, for the LLM context. */
   recentTurns: SessionTurn[];
+  /** The sequence number the session's next history entry should get, as the store last knew it. */
+  nextSequence?: number;
 }
 
 /** The QuerySession/QueryHistory/Feedback/AuditEvent persistence the engine drives. */
@@ -58,8 +60,11 @@ export interface SessionStore {
     question: string,
   ): Promise<SessionInfo>;
   findSession(thread: ThreadRef): Promise<SessionInfo | undefined>;
-  /** Appends one immutable history entry (its tokenCount adds to the session's usage); returns its sequence number. */
-  appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number>;
+  /**
+   * Appends one immutable history entry (its tokenCount adds to the session's usage); returns its sequence number.
+   * `sequence` is the number to try first (see AppendOptions.sequence in models/query-history.ts).
+   */
+  appendHistory(sessionId: string, entry: HistoryEntryInput, hint?: { sequence?: number }): Promise<number>;
   setConnection(sessionId: string, connectionName: string): Promise<void>;
   recordFeedback(input: {
     sessionId: string;
@@ -79,6 +84,8 @@ export interface SessionStore {
     /** The entity acted on, e.g. `ApprovalRequest:66f…`. */
     target?: string;
   }): Promise<void>;
+  /** Resolves when every write accepted so far has reached the store (a store that writes behind the replies). */
+  idle?(): Promise<void>;
 }
 
 export interface ResolvedConnection {

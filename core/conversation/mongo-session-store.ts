@@ -21,7 +21,7 @@ import {
   type ExecutionStatus,
 } from '../../models/query-history.ts';
 import { isDuplicateKeyError } from '../../models/state-machine.ts';
-import { findOrCreateSession, type QuerySessionFields } from '../../models/query-session.ts';
+import { createSession, type QuerySessionFields } from '../../models/query-session.ts';
 import { saveConnectionSecret } from '../credentials/connection-secrets.ts';
 import { CredentialVault } from '../credentials/credential-vault.ts';
 import type { SchemaSnapshot } from '../db/database-dialect.ts';
@@ -106,16 +106,21 @@ export class MongoSessionStore implements ReplayableSessionStore {
     return new MongoSessionStore(models, ids, (options.schemaTtlSeconds ?? 3600) * 1000);
   }
 
+  /**
+   * Creates the thread's session in one insert, connection included (the engine looked for it first and found
+   * none); a session another turn created meanwhile is returned instead, its connection set if it had none.
+   */
   async openSession(
     thread: ThreadRef,
     user: UserRef,
     connectionName: string,
     question: string,
   ): Promise<SessionInfo> {
-    const session = await findOrCreateSession(this.models.QuerySession, thread, {
+    const session = await createSession(this.models.QuerySession, thread, {
       question,
       connection: this.connectionIds.get(connectionName.toLowerCase()) ?? null,
       createdBy: userKey(user),
+      context: { connectionName },
     });
     if (!session.context?.connectionName) await this.setConnection(session._id, connectionName);
     return this.info({
@@ -129,20 +134,25 @@ export class MongoSessionStore implements ReplayableSessionStore {
     return session ? this.info(session) : undefined;
   }
 
-  async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
-    return this.appendHistoryOnce(sessionId, entry);
+  /** Appends an entry; `hint.sequence` is the number to try first (see AppendOptions.sequence). */
+  async appendHistory(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    hint: { sequence?: number } = {},
+  ): Promise<number> {
+    return this.appendHistoryOnce(sessionId, entry, hint.sequence ? { sequence: hint.sequence } : {});
   }
 
   /**
    * appendHistory with an idempotency key: with `write.replay`, an entry this write already appended is found (by
    * `_id` probes) and its sequence returned instead of appending twice. `write.at` keeps the original time, and
    * `write.open` creates the thread's session first when it does not exist yet (a turn recorded while the store was
-   * down never got to open it).
+   * down never got to open it); `write.sequence` is the number to try first.
    */
   async appendHistoryOnce(
     sessionId: string,
     entry: HistoryEntryInput,
-    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening } = {},
+    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening; sequence?: number } = {},
   ): Promise<number> {
     if (write.replay && write.id) {
       const landed = await findHistoryWrite(this.models, sessionId, write.id);
@@ -170,7 +180,10 @@ export class MongoSessionStore implements ReplayableSessionStore {
         error: entry.error ? `${entry.error.code}: ${entry.error.message}`.slice(0, 2000) : null,
         writeId: write.id ?? null,
       },
-      write.at ? { now: write.at } : {},
+      {
+        ...(write.at ? { now: write.at } : {}),
+        ...(write.sequence ? { sequence: write.sequence } : {}),
+      },
     );
     if (entry.type === 'query' || entry.type === 'clarification') await this.rememberTurn(sessionId, entry);
     return saved.sequence;
@@ -331,6 +344,12 @@ export class MongoSessionStore implements ReplayableSessionStore {
     const turns = Array.isArray(session.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
     const connectionName =
       typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
-    return { id: session._id, threadKey: session._id, connectionName, recentTurns: turns };
+    return {
+      id: session._id,
+      threadKey: session._id,
+      connectionName,
+      recentTurns: turns,
+      nextSequence: (session.historySeq ?? 0) + 1,
+    };
   }
 }
