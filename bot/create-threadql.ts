@@ -21,6 +21,7 @@ import { createFlows } from '../core/conversation/create-flows.ts';
 import { createResultRenderers } from '../core/conversation/create-result-renderers.ts';
 import type { UserRef } from '../core/conversation/chat-platform.ts';
 import { MongoSessionStore } from '../core/conversation/mongo-session-store.ts';
+import { WriteBehindSessionStore } from '../core/conversation/write-behind-session-store.ts';
 import { Governance } from '../core/governance/governance.ts';
 import { ResultMasker } from '../core/governance/result-masker.ts';
 import { SchemaCache } from '../core/schema/schema-cache.ts';
@@ -312,7 +313,8 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       },
     });
     const engine = new ConversationEngine({
-      sessions,
+      // History and audit records follow the replies (write-behind-session-store.ts); engine.idle() flushes them.
+      sessions: new WriteBehindSessionStore(sessions, { logger }),
       settings,
       logger,
       firstSeen,

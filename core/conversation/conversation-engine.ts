@@ -82,9 +82,10 @@ export class ConversationEngine {
     return (await this.options.sessions.findSession(thread)) !== undefined;
   }
 
-  /** Resolves when every queued turn has finished (for shutdown and tests). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when every queued turn has finished and the session store has written what they recorded. */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    await this.options.sessions.idle?.();
   }
 
   private turn(platform: ChatPlatform, thread: ThreadRef, user: ButtonClick['user']): Turn {

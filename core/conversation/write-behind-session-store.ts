@@ -1,0 +1,141 @@
+/**
+ * A SessionStore that writes history and audit records behind the replies: the turn gets its history sequence
+ * number at once (predicted from the session it read at the start of the turn) and the reply goes out, while the
+ * writes follow in the background, in order per thread. On FerretDB one history append is five round trips and an
+ * audit event one; this keeps them off the time a user waits for a card or a table (bench/pipeline-overhead).
+ *
+ * - Read your writes: reading a thread's session first waits for that thread's pending writes.
+ * - Order: one chain per thread (session ids are thread keys), so history entries land in the order they were
+ *   made and a run settles the turn it confirms.
+ * - Sequence numbers: predicted per session (the store's counter when the session was read, plus what this
+ *   process appended since). Turns of one thread run one at a time in a process, so only another replica writing
+ *   the same thread at the same moment can take the predicted number; the entry then lands on the next free one
+ *   and a warning names both. With no prediction (a session this process has not read) the append is awaited.
+ * - Not lost quietly: a failed write is logged with its content (not retried: an append is not idempotent, and a
+ *   retry after a lost acknowledgement would write the entry twice). A crash loses the writes still in memory
+ *   (milliseconds' worth); the durable outbox (issue 12), wrapping the inner store, keeps what the store refuses.
+ * - `idle()` resolves when everything accepted so far is written (tests, shutdown).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '../logger.ts';
+import { threadKey, type ThreadRef, type UserRef } from './chat-platform.ts';
+import type { HistoryEntryInput, SessionInfo, SessionStore } from './engine-ports.ts';
+
+type AuditEvent = Parameters<SessionStore['audit']>[0];
+
+/** Set (to true) while a write behind the replies runs: lets a bench tell those store round trips from a turn's own. */
+export const writingBehind = new AsyncLocalStorage<boolean>();
+
+export interface WriteBehindOptions {
+  logger: Logger;
+  /** Sessions whose next sequence number is remembered (least recently used dropped first). Default 10,000. */
+  maxSessions?: number;
+}
+
+export class WriteBehindSessionStore implements SessionStore {
+  readonly #inner: SessionStore;
+  readonly #options: WriteBehindOptions;
+  /** Pending writes per thread key; an entry is removed when its chain has drained. */
+  readonly #chains = new Map<string, Promise<void>>();
+  /** Next sequence number per session id, in least-recently-used order. */
+  readonly #next = new Map<string, number>();
+
+  constructor(inner: SessionStore, options: WriteBehindOptions) {
+    this.#inner = inner;
+    this.#options = options;
+  }
+
+  async findSession(thread: ThreadRef): Promise<SessionInfo | undefined> {
+    await this.#settled(threadKey(thread));
+    return this.#remember(await this.#inner.findSession(thread));
+  }
+
+  async openSession(
+    thread: ThreadRef,
+    user: UserRef,
+    connectionName: string,
+    question: string,
+  ): Promise<SessionInfo> {
+    await this.#settled(threadKey(thread));
+    return this.#remember(await this.#inner.openSession(thread, user, connectionName, question))!;
+  }
+
+  /** Returns the entry's sequence number at once when it can be predicted, and writes it behind. */
+  async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
+    const predicted = this.#next.get(sessionId);
+    if (predicted === undefined) {
+      await this.#settled(sessionId);
+      const sequence = await this.#inner.appendHistory(sessionId, entry);
+      this.#setNext(sessionId, sequence + 1);
+      return sequence;
+    }
+    this.#setNext(sessionId, predicted + 1);
+    this.#enqueue(sessionId, 'history entry', { sessionId, entry }, async () => {
+      const sequence = await this.#inner.appendHistory(sessionId, entry, { sequence: predicted });
+      if (sequence !== predicted) {
+        this.#options.logger.warn(
+          { sessionId, predicted, sequence },
+          'a history entry landed on another sequence number than the turn was given (another replica wrote the thread)',
+        );
+        this.#setNext(sessionId, Math.max(this.#next.get(sessionId) ?? 0, sequence + 1));
+      }
+    });
+    return predicted;
+  }
+
+  async audit(event: AuditEvent): Promise<void> {
+    this.#enqueue(event.threadKey, 'audit event', event, () => this.#inner.audit(event));
+  }
+
+  async setConnection(sessionId: string, connectionName: string): Promise<void> {
+    await this.#settled(sessionId);
+    await this.#inner.setConnection(sessionId, connectionName);
+  }
+
+  async recordFeedback(input: Parameters<SessionStore['recordFeedback']>[0]): Promise<void> {
+    // Feedback names a history entry: it waits for the thread's entries to be written first.
+    await this.#settled(input.sessionId);
+    await this.#inner.recordFeedback(input);
+  }
+
+  /** Resolves when every write accepted so far has been written (or given up on and logged). */
+  async idle(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all(this.#chains.values());
+    await this.#inner.idle?.();
+  }
+
+  #remember(session: SessionInfo | undefined): SessionInfo | undefined {
+    if (session?.nextSequence !== undefined) {
+      // Never step back: writes of this process may be newer than what the store said when it was read.
+      const known = this.#next.get(session.id) ?? 0;
+      this.#setNext(session.id, Math.max(known, session.nextSequence));
+    }
+    return session;
+  }
+
+  #setNext(sessionId: string, sequence: number): void {
+    this.#next.delete(sessionId);
+    this.#next.set(sessionId, sequence);
+    const max = this.#options.maxSessions ?? 10_000;
+    while (this.#next.size > max) this.#next.delete(this.#next.keys().next().value!);
+  }
+
+  async #settled(key: string): Promise<void> {
+    await this.#chains.get(key);
+  }
+
+  #enqueue(key: string, what: string, record: unknown, write: () => Promise<unknown>): void {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        await writingBehind.run(true, write);
+      } catch (error) {
+        this.#options.logger.error({ err: error, record }, `a ${what} could not be written to the store`);
+      }
+    });
+    this.#chains.set(key, next);
+    void next.then(() => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    });
+  }
+}
