@@ -11,9 +11,10 @@
  *   process appended since). Turns of one thread run one at a time in a process, so only another replica writing
  *   the same thread at the same moment can take the predicted number; the entry then lands on the next free one
  *   and a warning names both. With no prediction (a session this process has not read) the append is awaited.
- * - Not lost quietly: a failed write is logged with its content (not retried: an append is not idempotent, and a
- *   retry after a lost acknowledgement would write the entry twice). A crash loses the writes still in memory
- *   (milliseconds' worth); the durable outbox (issue 12), wrapping the inner store, keeps what the store refuses.
+ * - Nothing lost quietly: in production the inner store is the OutboxedSessionStore (core/outbox), which keeps
+ *   what the store cannot take in the durable outbox and replays it; any other failure (a refused record) is
+ *   logged with its content. Only a crash in the milliseconds between a reply and its write being handed to the
+ *   inner store loses that write.
  * - `idle()` resolves when everything accepted so far is written (tests, shutdown).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -72,7 +73,8 @@ export class WriteBehindSessionStore implements SessionStore {
     this.#setNext(sessionId, predicted + 1);
     this.#enqueue(sessionId, 'history entry', { sessionId, entry }, async () => {
       const sequence = await this.#inner.appendHistory(sessionId, entry, { sequence: predicted });
-      if (sequence !== predicted) {
+      // 0: the store was unreachable and the durable outbox kept the entry; it gets its number at replay.
+      if (sequence !== predicted && sequence !== 0) {
         this.#options.logger.warn(
           { sessionId, predicted, sequence },
           'a history entry landed on another sequence number than the turn was given (another replica wrote the thread)',

@@ -33,7 +33,7 @@ export interface ReplayableSessionStore extends SessionStore {
   appendHistoryOnce(
     sessionId: string,
     entry: HistoryEntryInput,
-    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening },
+    write: { id?: string; at?: Date; replay?: boolean; open?: SessionOpening; sequence?: number },
   ): Promise<number>;
   auditOnce(event: AuditInput, write: { id?: string; at?: Date }): Promise<void>;
 }
@@ -113,22 +113,35 @@ export class OutboxedSessionStore implements SessionStore {
 
   // ---- records: never lost ----
 
-  /** appendHistory that says whether the entry was written or queued; `open` lets a replay create the session. */
+  /**
+   * appendHistory that says whether the entry was written or queued; `open` lets a replay create the session,
+   * `sequence` is the number to try first when written now (a queued entry gets the next free one at replay).
+   */
   async recordHistory(
     sessionId: string,
     entry: HistoryEntryInput,
     open?: SessionOpening,
+    sequence?: number,
   ): Promise<RecordOutcome> {
     const payload: HistoryPayload = { sessionId, entry, ...(open ? { open } : {}) };
     const outcome = await this.#record('history', payload, (id, at) =>
-      this.#inner.appendHistoryOnce(sessionId, entry, { id, at, ...(open ? { open } : {}) }),
+      this.#inner.appendHistoryOnce(sessionId, entry, {
+        id,
+        at,
+        ...(open ? { open } : {}),
+        ...(sequence ? { sequence } : {}),
+      }),
     );
     return outcome.queued ? { queued: true } : { queued: false, sequence: outcome.value };
   }
 
   /** Appends a history entry; when the store is down it is queued and 0 is returned (the sequence comes at replay). */
-  async appendHistory(sessionId: string, entry: HistoryEntryInput): Promise<number> {
-    return (await this.recordHistory(sessionId, entry)).sequence ?? 0;
+  async appendHistory(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    hint: { sequence?: number } = {},
+  ): Promise<number> {
+    return (await this.recordHistory(sessionId, entry, undefined, hint.sequence)).sequence ?? 0;
   }
 
   /** Records an audit event now, or durably for later when the store is down (never throws for an outage). */
