@@ -7,6 +7,7 @@ import { relationshipsFromForeignKeys } from '../../core/db/relationships.ts';
 import { migrationErdDiff } from '../../renderers/erd/erd-diff.ts';
 import { MermaidBrowser } from '../../renderers/erd/mermaid-browser.ts';
 import { services } from '../support/services.ts';
+import { svgLabels } from './support/svg-labels.ts';
 
 function table(name: string, columns: [string, string][], extra: Partial<TableInfo> = {}): TableInfo {
   return {
@@ -142,9 +143,11 @@ describe('the migration ERD diff', () => {
         },
       ]);
       const out = await browser.render(migrationErdDiff(BEFORE, after).mermaid);
-      expect(out.svg).toContain('+ added (customer_id)');
-      expect(out.svg).toContain('orders · before');
-      expect(out.svg).toContain('orders · after');
+      // Labels are SVG text, a <tspan> per word: read them per <text> element.
+      const labels = svgLabels(out.svg);
+      expect(labels).toContain('+ added (customer_id)');
+      expect(labels).toContain('orders · before');
+      expect(labels).toContain('orders · after');
       const image = PNG.sync.read(out.png);
       let amber = 0;
       for (let i = 0; i < image.data.length; i += 4) {

@@ -7,6 +7,7 @@ import { renderErd } from '../../renderers/erd/render-erd.ts';
 import { services } from '../support/services.ts';
 import { syntheticSchema } from './fixtures/synthetic-schema.ts';
 import { pngSize, pngStats } from './support/png-pixels.ts';
+import { svgLabels } from './support/svg-labels.ts';
 
 function chromium(): string {
   if (!services.chromiumPath)
@@ -14,15 +15,7 @@ function chromium(): string {
   return services.chromiumPath;
 }
 
-/**
- * The labels in mermaid's SVG, one per <text> element (SVG labels: mermaid puts each word of a label in its own
- * <tspan>, the words after the first with their leading space, so joining them gives the label back).
- */
-function svgTexts(svg: string): string[] {
-  return [...svg.matchAll(/<text\b[^>]*>([\s\S]*?)<\/text>/g)]
-    .map((m) => m[1]!.replace(/<[^>]*>/g, '').trim())
-    .filter(Boolean);
-}
+const svgTexts = svgLabels;
 
 describe('MermaidBrowser and renderErd (real Chromium)', () => {
   let profiles: string;
