@@ -43,7 +43,7 @@ export function formatMs(ms: number): string {
   return ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`;
 }
 
-/** The 1-minute load average with the core count, e.g. "load 1.2/2 cores": how busy the machine was. */
+/** The 1-minute load average, e.g. "load 1.2": how busy the machine was when a figure was taken. */
 export function machineLoad(): string {
   return `load ${loadavg()[0]!.toFixed(1)}`;
 }
