@@ -28,6 +28,9 @@ const BENCHES: Bench[] = [
   { name: 'slack', file: 'slack.bench.ts', args: ['--acks'] },
   { name: 'pipeline', file: 'pipeline-overhead.bench.ts' },
   { name: 'masking', file: 'masking.bench.ts', nodeArgs: ['--expose-gc'] },
+  { name: 'templates', file: 'templates.bench.ts' },
+  { name: 'approvals', file: 'approvals.bench.ts' },
+  { name: 'migrations', file: 'migrations.bench.ts' },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -70,6 +73,7 @@ function runBench(bench: Bench): Promise<{ measures: Measure[]; code: number; ms
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 const rows: { bench: string; measure: Measure }[] = [];
 const failed: string[] = [];
+const untabled: string[] = [];
 for (const bench of chosen) {
   process.stderr.write(`bench:${bench.name} (load ${loadavg()[0]!.toFixed(1)} on ${cores} cores)… `);
   const { measures, code, ms } = await runBench(bench);
@@ -78,6 +82,7 @@ for (const bench of chosen) {
   );
   if (code !== 0) failed.push(bench.name);
   for (const measure of measures) rows.push({ bench: bench.name, measure });
+  if (measures.length === 0 && code === 0) untabled.push(bench.name);
 }
 
 console.log(`\nthreadql benchmarks, ${new Date().toISOString()}, Node ${process.version}, ${cores} cores\n`);
@@ -91,6 +96,9 @@ for (const { measure: m } of rows) {
 }
 const misses = rows.filter((r) => r.measure.met === false).length;
 console.log(`\n${rows.length} measures, ${misses} target(s) missed; full output in out/bench/.`);
+if (untabled.length) {
+  console.log(`Benches with figures but no DESIGN §7 target (see out/bench/): ${untabled.join(', ')}`);
+}
 if (failed.length) {
   console.log(`Benches that failed: ${failed.join(', ')}`);
   process.exitCode = 1;

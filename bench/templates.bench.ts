@@ -21,6 +21,7 @@ import { createTemplateServices } from '../core/templates/create-template-servic
 import type { ReportSink } from '../core/templates/report-sink.ts';
 import type { TickOutcome } from '../core/templates/schedule-runner.ts';
 import { createModels, initModels } from '../models/create-models.ts';
+import { formatMs, machineLoad, reportMeasure } from './support/bench-report.ts';
 
 const ITERATIONS = 30;
 const services = testServices();
@@ -41,6 +42,15 @@ async function measure(name: string, run: () => Promise<unknown>, target?: numbe
   const p95 = percentile(times, 95);
   const verdict = target === undefined ? '' : p95 <= target ? `ok (≤ ${target} ms)` : `MISS (> ${target} ms)`;
   lines.push(`${name.padEnd(62)} p50 ${fmt(percentile(times, 50))}  p95 ${fmt(p95)}  ${verdict}`);
+  if (target !== undefined) {
+    reportMeasure({
+      measure: `Templates (${serverName}): ${name}`,
+      figure: `p50 ${formatMs(percentile(times, 50))} / p95 ${formatMs(p95)}`,
+      target: `≤ ${target} ms (p95)`,
+      met: p95 <= target,
+      note: machineLoad(),
+    });
+  }
   process.stderr.write(`  measured ${name}\n`);
 }
 
