@@ -3,7 +3,12 @@
  * down fails fast after the first turns find out, and is tried again after a pause), reads cancelled when threadql
  * shuts down (the process-wide signal joins the caller's), and each read counted by outcome.
  */
-import type { DatabaseDriver, ExecuteOptions } from '../db/database-dialect.ts';
+import type {
+  DatabaseDriver,
+  ExecuteOptions,
+  SchemaSession,
+  SchemaSessionOptions,
+} from '../db/database-dialect.ts';
 import { hasCode } from '../errors.ts';
 import type { ThreadqlMetrics } from '../metrics/threadql-metrics.ts';
 import type { DependencyBreakers } from '../resilience/dependency-breakers.ts';
@@ -55,6 +60,13 @@ export function guardDriver(driver: DatabaseDriver, options: GuardOptions): Data
     dryRun: (statement, execute) => run(() => driver.dryRun(statement, execute)),
     executeWrite: (statement, execute) => run(() => driver.executeWrite(statement, execute)),
     explain: (query, execute) => run(() => driver.explain(query, execute)),
+    // Optional capabilities pass through as they are: a wrapper must not take one away (migrations need it).
+    ...(driver.schemaSession
+      ? {
+          schemaSession: <T>(options: SchemaSessionOptions, work: (session: SchemaSession) => Promise<T>) =>
+            run(() => driver.schemaSession!(options, work)),
+        }
+      : {}),
     close: () => driver.close(),
   };
 }
