@@ -25,6 +25,8 @@ import { WriteBehindSessionStore } from '../core/conversation/write-behind-sessi
 import { Governance } from '../core/governance/governance.ts';
 import { ResultMasker } from '../core/governance/result-masker.ts';
 import { SchemaCache } from '../core/schema/schema-cache.ts';
+import { redisMigrationLock } from '../core/migrations/migration-lock.ts';
+import { MigrationTargets } from '../core/migrations/migration-targets.ts';
 import { AnthropicLlmClient, anthropicConfigFromEnv } from '../core/llm/anthropic-llm-client.ts';
 import { SqlGenerator } from '../core/llm/sql-generator.ts';
 import type { Logger } from '../core/logger.ts';
@@ -295,6 +297,15 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       memoryOnce({ ttlMs: 60 * 60 * 1000 }),
       (err) => logger.warn({ err }, 'de-duplication fell back to this process (Redis unreachable)'),
     );
+    const migrationTargets = new MigrationTargets({
+      connections,
+      configs: targets,
+      models: mongoSessions.models,
+      settings: config.file.migrations,
+      lock: redisMigrationLock(redis),
+      now,
+    });
+    closers.push(() => migrationTargets.close());
     const flows = createFlows({
       connections,
       generator,
@@ -311,6 +322,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         policy,
         connectionId: (name) => mongoSessions.connectionId(name),
       },
+      migrations: { targets: migrationTargets, models: mongoSessions.models, policy },
     });
     const engine = new ConversationEngine({
       // History and audit records follow the replies (write-behind-session-store.ts); engine.idle() flushes them.

@@ -99,6 +99,10 @@ export class ConfiguredConnections implements ConnectionProvider {
     return schema;
   }
 
+  async setSchema(name: string, schema: SchemaSnapshot): Promise<void> {
+    await this.schemas.set(this.find(name).name, schema);
+  }
+
   classify(name: string, query: string): Promise<Verdict> {
     return dialectFor(this.find(name).type).classify(query);
   }

@@ -3,12 +3,7 @@
  * down fails fast after the first turns find out, and is tried again after a pause), reads cancelled when threadql
  * shuts down (the process-wide signal joins the caller's), and each read counted by outcome.
  */
-import type {
-  DatabaseDriver,
-  ExecuteOptions,
-  SchemaSession,
-  SchemaSessionOptions,
-} from '../db/database-dialect.ts';
+import type { DatabaseDriver, ExecuteOptions } from '../db/database-dialect.ts';
 import { hasCode } from '../errors.ts';
 import type { ThreadqlMetrics } from '../metrics/threadql-metrics.ts';
 import type { DependencyBreakers } from '../resilience/dependency-breakers.ts';
@@ -60,12 +55,10 @@ export function guardDriver(driver: DatabaseDriver, options: GuardOptions): Data
     dryRun: (statement, execute) => run(() => driver.dryRun(statement, execute)),
     executeWrite: (statement, execute) => run(() => driver.executeWrite(statement, execute)),
     explain: (query, execute) => run(() => driver.explain(query, execute)),
-    // Optional capabilities pass through as they are: a wrapper must not take one away (migrations need it).
+    // Not behind the breaker: a migration may run for minutes (longer than any breaker timeout), and a script's
+    // own SQL error says nothing about the database being reachable.
     ...(driver.schemaSession
-      ? {
-          schemaSession: <T>(options: SchemaSessionOptions, work: (session: SchemaSession) => Promise<T>) =>
-            run(() => driver.schemaSession!(options, work)),
-        }
+      ? { schemaSession: (session, work) => driver.schemaSession!(session, work) }
       : {}),
     close: () => driver.close(),
   };

@@ -14,6 +14,9 @@ import { ConfirmFlow } from './flows/confirm-flow.ts';
 import { ConnectionFlow } from './flows/connection-flow.ts';
 import { feedbackFlow } from './flows/feedback-flow.ts';
 import { ReadRunner } from './flows/read-runner.ts';
+import { MigrationApprovalFlow } from './flows/migration-approval-flow.ts';
+import { MigrationFlow } from './flows/migration-flow.ts';
+import { MigrationThread, type MigrationThreadDeps } from './flows/migration-thread.ts';
 import { SchemaFlow } from './flows/schema-flow.ts';
 import { refuseWrites } from './flows/statement-proposal.ts';
 import { ActAsFlow } from './flows/act-as-flow.ts';
@@ -41,6 +44,8 @@ export interface FlowDeps {
     policy: ApprovalPolicy;
     connectionId(name: string): Types.ObjectId | undefined;
   };
+  /** Schema migrations (issue 10): their targets, store models and approval policy; absent, no migration flows. */
+  migrations?: Omit<MigrationThreadDeps, 'connections' | 'renderers'>;
 }
 
 /** Every flow, wired. */
@@ -60,9 +65,22 @@ export function createFlows(deps: FlowDeps): Flow[] {
     writes: writes ?? refuseWrites,
     settings,
   });
+  const migrationThread = deps.migrations
+    ? new MigrationThread({ ...deps.migrations, connections, renderers })
+    : undefined;
+  const migrations = migrationThread ? new MigrationFlow({ thread: migrationThread, settings }) : undefined;
   return [
-    new AskFlow({ connections, generator, confirm, choices, settings, governance }),
+    new AskFlow({
+      connections,
+      generator,
+      confirm,
+      choices,
+      settings,
+      governance,
+      ...(migrations ? { migrations } : {}),
+    }),
     confirm,
+    ...(migrationThread && migrations ? [migrations, new MigrationApprovalFlow(migrationThread)] : []),
     new SchemaFlow({ connections, renderers, governance }),
     new ConnectionFlow(connections, governance),
     new AccessFlow(governance),

@@ -45,5 +45,15 @@ export function createResultRenderers(
         ...(warning ? { warning } : {}),
       };
     },
+    async diagram(mermaid) {
+      if (!options.browser) {
+        return { warning: 'ER-diagram images need a browser, and none is configured.' };
+      }
+      try {
+        return { png: (await options.browser.render(mermaid)).png };
+      } catch (error) {
+        return { warning: toUserMessage(error) };
+      }
+    },
   };
 }

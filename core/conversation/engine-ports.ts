@@ -100,6 +100,8 @@ export interface ConnectionProvider {
   /** A connection by name, without a channel check (the check happened when the turn was planned). */
   resolveByName(name: string): Promise<ResolvedConnection>;
   schema(name: string): Promise<SchemaSnapshot>;
+  /** Replaces the cached schema of a connection (after threadql changed it: a migration applied or rolled back). */
+  setSchema?(name: string, schema: SchemaSnapshot): Promise<void>;
   classify(name: string, query: string): Promise<Verdict>;
   /** Connection names this channel may use. */
   allowedFor(thread: ThreadRef): string[];
@@ -131,7 +133,9 @@ export type Generation =
       attempts: number;
       usage: LlmUsage;
     }
-  | { kind: 'clarify'; question: string; usage: LlmUsage };
+  | { kind: 'clarify'; question: string; usage: LlmUsage }
+  /** A schema change Claude proposed (SQL connections): it becomes a migration card, never a statement. */
+  | { kind: 'migration'; description: string; name?: string; up: string; down: string; usage: LlmUsage };
 
 export interface GenerationRequest {
   question: string;
@@ -168,6 +172,8 @@ export interface ResultRenderers {
   ): Promise<{ file: FileAttachment; capped: boolean; rows: number }>;
   /** ERD PNG of the schema, or of the neighbourhood of `tables`; text when no browser is available. */
   erd(schema: SchemaSnapshot, tables: string[]): Promise<{ png?: Buffer; mermaid: string; warning?: string }>;
+  /** Any mermaid text as a PNG (a migration's ERD diff); only the warning when no browser is available. */
+  diagram?(mermaid: string): Promise<{ png?: Buffer; warning?: string }>;
 }
 
 export interface EngineSettings {

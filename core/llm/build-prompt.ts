@@ -1,6 +1,6 @@
 import type { DialectCapabilities } from '../db/database-dialect.ts';
 import type { LlmMessage, LlmTextBlock } from './llm-client.ts';
-import { CLARIFY_TOOL, RUN_QUERY_TOOL } from './llm-tools.ts';
+import { CLARIFY_TOOL, PROPOSE_MIGRATION_TOOL, RUN_QUERY_TOOL } from './llm-tools.ts';
 import { describeMongoOperations } from '../safety/mongo-query.ts';
 import type { SchemaContext } from './select-schema-context.ts';
 
@@ -46,7 +46,9 @@ function sqlRules(input: PromptInput): string {
   const q = identifierQuote || '"';
   return [
     `You are threadql, a careful data analyst. You turn questions asked in a chat thread into one ${displayName} query.`,
-    `Answer only by calling exactly one tool: ${RUN_QUERY_TOOL} with the query, or ${CLARIFY_TOOL} when you must ask. Never answer in plain text.`,
+    `Answer only by calling exactly one tool: ${RUN_QUERY_TOOL} with the query, ${PROPOSE_MIGRATION_TOOL} when the user asks to change the schema, or ${CLARIFY_TOOL} when you must ask. Never answer in plain text.`,
+    '',
+    `Schema changes (add or drop an index, a column, a constraint or a table; make a column unique) are migrations: call ${PROPOSE_MIGRATION_TOOL} with a one-sentence description, the up script, and the down script that exactly undoes it (after down the schema must be as before up). Use plain ${displayName} DDL without transaction control; name new indexes and constraints explicitly.`,
     '',
     'Rules for the query:',
     '- Read-only by default: a single SELECT (WITH … SELECT is fine). Write INSERT/UPDATE/DELETE or DDL only when the user explicitly asks to change data or the schema; such statements go to a human approver and a dry run, they never run directly.',

@@ -16,6 +16,7 @@ import type { LlmTool } from './llm-client.ts';
 
 export const RUN_QUERY_TOOL = 'run_query';
 export const CLARIFY_TOOL = 'ask_clarifying_question';
+export const PROPOSE_MIGRATION_TOOL = 'propose_migration';
 
 export const CHART_TYPES = ['line', 'bar', 'area', 'scatter', 'pie', 'big_number', 'table'] as const;
 
@@ -70,7 +71,26 @@ const clarifyInput = z.object({
     .describe('up to 5 likely answers, if there are obvious ones'),
 });
 
+const migrationInput = z.object({
+  description: z
+    .string()
+    .min(1)
+    .max(300)
+    .describe('one sentence saying what the migration changes, e.g. "Add an index on orders(customer_id)"'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_]{0,47}$/)
+    .optional()
+    .describe('a short snake_case name for the version, e.g. add_orders_customer_index'),
+  up: z.string().min(1).describe('the up script: the DDL that makes the change (one or more statements)'),
+  down: z
+    .string()
+    .min(1)
+    .describe('the down script: DDL that exactly undoes the up script, restoring the schema as it was'),
+});
+
 export type SqlToolInput = z.infer<typeof sqlInput>;
+export type MigrationToolInput = z.infer<typeof migrationInput>;
 export type MongoToolInput = z.infer<typeof mongoInput>;
 export type ClarifyToolInput = z.infer<typeof clarifyInput>;
 
@@ -95,6 +115,8 @@ export interface ToolSet {
   /** Validates a run_query input and turns it into the dialect's query text (SQL, or canonical MongoDB JSON). */
   readRunQuery(input: unknown): RunQueryReading;
   clarify: z.ZodType<ClarifyToolInput>;
+  /** Present for SQL dialects: a schema change proposed as a migration (up and down scripts). */
+  migration?: z.ZodType<MigrationToolInput>;
 }
 
 function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
@@ -147,9 +169,18 @@ export function buildTools(
       ? `one read-only ${dialectName} SQL query`
       : 'one read-only MongoDB query: a collection and an operation (find, aggregate, count or distinct) with ' +
         'that operation’s fields, or the same read as a database command in `command`';
+  const migrationTool = {
+    name: PROPOSE_MIGRATION_TOOL,
+    description:
+      `Propose a ${dialectName} schema migration when the user asks to change the schema (add or drop an index, a ` +
+      'column, a constraint or a table; make a column unique), instead of a query. threadql verifies it (up, down, ' +
+      'up again), shows it with an ER diagram and applies it only after an approver approves.',
+    inputSchema: jsonSchemaOf(migrationInput),
+  };
   return {
     readRunQuery: queryLanguage === 'sql' ? readSql(sql) : readMongo(mongo),
     clarify: clarifyInput,
+    ...(queryLanguage === 'sql' ? { migration: migrationInput } : {}),
     tools: [
       {
         name: RUN_QUERY_TOOL,
@@ -166,6 +197,7 @@ export function buildTools(
           'schema cannot settle (which metric, which table, which time range).',
         inputSchema: jsonSchemaOf(clarifyInput),
       },
+      ...(queryLanguage === 'sql' ? [migrationTool] : []),
     ],
   };
 }

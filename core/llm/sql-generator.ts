@@ -4,7 +4,13 @@ import { clipText, type Logger } from '../logger.ts';
 import { buildPrompt, type HistoryTurn, type ReviewedExample } from './build-prompt.ts';
 import { addResponseUsage, emptyUsage, type GenerationUsage } from './generation-usage.ts';
 import type { LlmClient, LlmContentBlock, LlmMessage, LlmToolUseBlock } from './llm-client.ts';
-import { buildTools, CLARIFY_TOOL, RUN_QUERY_TOOL, type ChartSuggestion } from './llm-tools.ts';
+import {
+  buildTools,
+  CLARIFY_TOOL,
+  PROPOSE_MIGRATION_TOOL,
+  RUN_QUERY_TOOL,
+  type ChartSuggestion,
+} from './llm-tools.ts';
 import { selectSchemaContext, type SchemaContextOptions } from './select-schema-context.ts';
 
 /**
@@ -62,7 +68,19 @@ export interface ClarifyAnswer {
   schemaTables: string[];
 }
 
-export type GenerationResult = QueryAnswer | ClarifyAnswer;
+/** A schema change Claude proposed as a migration (SQL dialects only). */
+export interface MigrationAnswer {
+  kind: 'migration';
+  description: string;
+  name?: string;
+  up: string;
+  down: string;
+  attempts: number;
+  usage: GenerationUsage;
+  schemaTables: string[];
+}
+
+export type GenerationResult = QueryAnswer | ClarifyAnswer | MigrationAnswer;
 
 export interface SqlGeneratorOptions {
   /** Model answers per question, repairs included. Default 3. */
@@ -211,7 +229,12 @@ export class SqlGenerator {
         role: 'assistant',
         content: response.content.length ? response.content : [{ type: 'text', text: '(no answer)' }],
       };
-      const chosen = toolUses.find((t) => t.name === RUN_QUERY_TOOL || t.name === CLARIFY_TOOL);
+      const chosen = toolUses.find(
+        (t) =>
+          t.name === RUN_QUERY_TOOL ||
+          t.name === CLARIFY_TOOL ||
+          (t.name === PROPOSE_MIGRATION_TOOL && toolSet.migration !== undefined),
+      );
 
       if (!chosen) {
         lastProblem =
@@ -232,7 +255,7 @@ export class SqlGenerator {
             ...extra,
             {
               type: 'text',
-              text: `Please answer by calling ${RUN_QUERY_TOOL} with the query, or ${CLARIFY_TOOL} if you must ask something. Keep it brief.`,
+              text: `Please answer by calling ${RUN_QUERY_TOOL} with the query${toolSet.migration ? ` (or ${PROPOSE_MIGRATION_TOOL} for a schema change)` : ''}, or ${CLARIFY_TOOL} if you must ask something. Keep it brief.`,
             },
           ],
         });
@@ -311,6 +334,48 @@ export class SqlGenerator {
     );
   }
 
+  /** A propose_migration call: both scripts must parse (the validator's verdict); their errors go back to Claude. */
+  async #checkMigration(
+    use: LlmToolUseBlock,
+    schema: NonNullable<ReturnType<typeof buildTools>['migration']>,
+    language: 'sql' | 'mongo',
+    attempt: number,
+    validate: CandidateValidator,
+  ): Promise<
+    | { kind: 'ok'; answer: Omit<MigrationAnswer, 'attempts' | 'usage' | 'schemaTables'> }
+    | { kind: 'retry'; message: string; feedback: string; query?: string }
+  > {
+    const parsed = schema.safeParse(use.input);
+    if (!parsed.success) {
+      const why = issuesText(parsed.error.issues);
+      return {
+        kind: 'retry',
+        message: `invalid ${PROPOSE_MIGRATION_TOOL} input (${why})`,
+        feedback: `Invalid input: ${why}`,
+      };
+    }
+    const { description, name, up, down } = parsed.data;
+    for (const [label, script] of [
+      ['up', up],
+      ['down', down],
+    ] as const) {
+      const error = await validate(script.trim(), { language, attempt });
+      if (error !== undefined) {
+        const text = clip(error, ERROR_FEEDBACK_MAX);
+        return {
+          kind: 'retry',
+          message: `${label} script: ${text}`,
+          query: script,
+          feedback: `The ${label} script failed: ${text}\nFix it and call ${PROPOSE_MIGRATION_TOOL} again.`,
+        };
+      }
+    }
+    return {
+      kind: 'ok',
+      answer: { kind: 'migration', description, ...(name ? { name } : {}), up: up.trim(), down: down.trim() },
+    };
+  }
+
   async #check(
     use: LlmToolUseBlock,
     toolSet: ReturnType<typeof buildTools>,
@@ -322,10 +387,14 @@ export class SqlGenerator {
         kind: 'ok';
         answer:
           | Omit<QueryAnswer, 'attempts' | 'usage' | 'schemaTables'>
-          | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'>;
+          | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'>
+          | Omit<MigrationAnswer, 'attempts' | 'usage' | 'schemaTables'>;
       }
     | { kind: 'retry'; message: string; feedback: string; query?: string }
   > {
+    if (use.name === PROPOSE_MIGRATION_TOOL && toolSet.migration) {
+      return this.#checkMigration(use, toolSet.migration, language, attempt, validate);
+    }
     if (use.name === CLARIFY_TOOL) {
       const parsed = toolSet.clarify.safeParse(use.input);
       if (!parsed.success) {

@@ -31,12 +31,15 @@ function header(
   ].join('\n');
 }
 
-const EXPORTED = new Set(['pending', 'applied']);
+/** Applied, or pending and not failing verification: what a pipeline could run. */
+function exported(m: MigrationFields): boolean {
+  return m.status === 'applied' || (m.status === 'pending' && m.verification?.status !== 'failed');
+}
 
-/** The V and U files of every pending or applied migration, in version order. */
+/** The V and U files of every applied migration and every pending one that did not fail verification, in version order. */
 export function exportFlyway(migrations: readonly MigrationFields[]): ExportFile[] {
   return [...migrations]
-    .filter((m) => EXPORTED.has(m.status))
+    .filter(exported)
     .sort((a, b) => a.version.localeCompare(b.version))
     .flatMap((m) => [
       { name: flywayFileName(m.version, 'up'), content: `${header(m, 'up')}${m.upScript.trimEnd()}\n` },

@@ -27,6 +27,8 @@ export interface DiscordHarnessOptions {
   env?: Record<string, string | undefined>;
   /** threadql.yml text (or made from the fake, for its ids); default none (the embedded sample database). */
   yaml?: string | ((fake: FakeDiscord) => string);
+  /** Start the warm Chromium for ER-diagram PNGs (default false: most tests need no images). */
+  erdBrowser?: boolean;
   /** Overrides for the adapter (the environment cannot express these). */
   discord?: Partial<DiscordPlatformOptions>;
   /** Options of the fake (e.g. a role id threadql.yml names). */
@@ -83,7 +85,7 @@ export class DiscordHarness {
         config,
         logger,
         pathList: pathList(),
-        erdBrowser: false,
+        erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
       });
       const platforms = await startPlatforms(threadql, config, logger, {

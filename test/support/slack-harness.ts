@@ -34,6 +34,8 @@ export interface SlackHarnessOptions {
   env?: Record<string, string | undefined>;
   /** threadql.yml text; default none (the embedded sample database). */
   yaml?: string;
+  /** Start the warm Chromium for ER-diagram PNGs (default false: most tests need no images). */
+  erdBrowser?: boolean;
   /** Extra SlackPlatform options over the harness's (port 0, no retries); user groups come from threadql.yml. */
   slack?: Partial<SlackPlatformOptions>;
   logger?: Logger;
@@ -106,7 +108,7 @@ export class SlackHarness {
         config,
         logger,
         pathList: pathList(),
-        erdBrowser: false,
+        erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
       });
       const platforms = await startPlatforms(threadql, config, logger, {

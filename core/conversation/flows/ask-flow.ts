@@ -23,6 +23,7 @@ import type { IntentChoice, IntentChoiceStore } from '../intent-choice-store.ts'
 import type { Turn } from '../turn.ts';
 import type { ConfirmFlow } from './confirm-flow.ts';
 import { mayQuery } from './query-gate.ts';
+import type { MigrationFlow } from './migration-flow.ts';
 import type { QueryGeneration } from './statement-proposal.ts';
 import { threadSession } from './thread-session.ts';
 
@@ -35,6 +36,8 @@ export interface AskFlowDeps {
   choices: IntentChoiceStore;
   settings: EngineSettings;
   governance: Governance;
+  /** Where a schema change Claude proposes goes (migration-flow.ts); absent: it is refused with a message. */
+  migrations?: Pick<MigrationFlow, 'propose'>;
 }
 
 /** True when the classifier could not parse the text. */
@@ -166,6 +169,25 @@ export class AskFlow implements Flow {
         tokenCount: answer.usage.inputTokens + answer.usage.outputTokens,
         llmMs: answer.usage.llmMs,
       });
+      return;
+    }
+    if (answer.kind === 'migration') {
+      if (!this.deps.migrations) {
+        throw new ValidationError('Claude proposed a schema migration, but migrations are not enabled here.');
+      }
+      await this.deps.migrations.propose(
+        turn,
+        {
+          description: answer.description,
+          ...(answer.name ? { name: answer.name } : {}),
+          up: answer.up,
+          down: answer.down,
+          source: 'llm',
+          input: text,
+          usage: answer.usage,
+        },
+        progress,
+      );
       return;
     }
     const generation: QueryGeneration = answer;
