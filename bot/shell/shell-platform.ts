@@ -46,7 +46,11 @@ export interface ShellPlatformOptions {
 
 interface PendingModal {
   spec: ModalSpec;
+  /** Lines typed for the current field. */
   lines: string[];
+  /** Index of the field being typed; the fields are asked one after another. */
+  field: number;
+  values: Record<string, string>;
 }
 
 const MODAL_END = '.';
@@ -171,14 +175,19 @@ export class ShellPlatform implements ChatPlatform {
   }
 
   async openModal(_trigger: unknown, modal: ModalSpec): Promise<void> {
-    const field = modal.fields[0];
     this.write(`── ${modal.title} ──`);
-    if (field)
-      this.write(
-        `${field.label} (current value below). Type the new value; end with a line holding only "${MODAL_END}":`,
-      );
-    if (field) this.write(field.value);
-    this.modal = { spec: modal, lines: [] };
+    this.modal = { spec: modal, lines: [], field: 0, values: {} };
+    this.promptField();
+  }
+
+  /** Shows the current field of the open modal: its label and value; one field after another. */
+  private promptField(): void {
+    const field = this.modal?.spec.fields[this.modal.field];
+    if (!field) return;
+    this.write(
+      `${field.label} (current value below). Type the new value; end with a line holding only "${MODAL_END}":`,
+    );
+    this.write(field.value);
   }
 
   private async onLine(raw: string): Promise<void> {
@@ -189,16 +198,23 @@ export class ShellPlatform implements ChatPlatform {
         this.modal.lines.push(line);
         return;
       }
-      const { spec, lines } = this.modal;
+      const pending = this.modal;
+      const field = pending.spec.fields[pending.field];
+      if (field) pending.values[field.id] = pending.lines.join('\n');
+      pending.lines = [];
+      pending.field += 1;
+      if (pending.field < pending.spec.fields.length) {
+        this.promptField();
+        return;
+      }
       this.modal = undefined;
-      const field = spec.fields[0];
       await handlers.onModalSubmit({
         id: `${this.thread.thread}-modal-${++this.counter}`,
         thread: this.thread,
         user: this.user,
-        modalId: spec.id,
-        value: spec.value,
-        fields: field ? { [field.id]: lines.join('\n') } : {},
+        modalId: pending.spec.id,
+        value: pending.spec.value,
+        fields: pending.values,
       });
       return;
     }

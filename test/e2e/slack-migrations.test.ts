@@ -6,16 +6,20 @@
  * does not undo its up fails verification and cannot be requested; `rollback` removes the index after approval.
  */
 import Database from 'better-sqlite3';
+import { FakeAnthropicServer, toolCallReply } from '../fakes/fake-anthropic-server.ts';
 import type { RecordedCall } from '../fakes/fake-slack-api.ts';
 import { SlackHarness } from '../support/slack-harness.ts';
 
 type Block = { type: string; elements?: Record<string, unknown>[] } & Record<string, unknown>;
 
+const anthropic = new FakeAnthropicServer({ apiKey: 'sk-slack-migrations' });
 let h: SlackHarness;
 let dbFile: string;
 
 beforeAll(async () => {
+  const { url } = await anthropic.start();
   h = await SlackHarness.start('slack-migrations', {
+    env: { ANTHROPIC_API_KEY: 'sk-slack-migrations', ANTHROPIC_BASE_URL: url },
     yaml: 'connections: []\napprovers:\n  slack: ["U0BOB", "U0CAROL"]\n',
     erdBrowser: true,
   });
@@ -25,6 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+  await anthropic.close();
 });
 
 const blocksOf = (call: RecordedCall): Block[] => (call.args.blocks as Block[] | undefined) ?? [];
@@ -202,6 +207,63 @@ describe('migrations in Slack on the sample database', () => {
     await say('migrations export flyway', { threadTs });
     expect(textOf(h.postsIn(threadTs).at(-1)!) + textOf(latest(h.postsIn(threadTs).at(-1)!))).toContain(
       'Nothing to export',
+    );
+  });
+
+  it('asked in words, Claude proposes the migration through its tool and it gets the same verified card', async () => {
+    anthropic.enqueue(
+      toolCallReply('propose_migration', {
+        description: 'Add an index on orders(shipping_country)',
+        name: 'add_orders_country_index',
+        up: 'CREATE INDEX orders_country_idx ON orders (shipping_country)',
+        down: 'DROP INDEX orders_country_idx',
+      }),
+    );
+    const asked = await say('add an index on orders(shipping_country)');
+    const shown = latest(h.postsIn(asked)[0]!);
+    expect(textOf(shown)).toMatch(/`\d{14}_add_orders_country_index`/);
+    expect(textOf(shown)).toContain('Add an index on orders(shipping_country)');
+    expect(textOf(shown)).toContain('*Verified*');
+    expect(textOf(shown)).toContain('proposed by Alice (written by Claude)');
+    expect(Object.keys(buttonsOf(shown))).toContain('threadql:migration_request');
+    // Claude was offered the tool and told when to use it.
+    const request = anthropic.requests.at(-1)!.body as { tools: { name: string }[] };
+    expect(request.tools.map((t) => t.name)).toContain('propose_migration');
+    expect(indexNames()).not.toContain('orders_country_idx');
+  });
+
+  it('recorded every step in QueryHistory (type migration) and AuditEvents', async () => {
+    const models = h.threadql.store.models;
+    const history = await models
+      .QueryHistory!.find({ type: 'migration' })
+      .lean<{ userInput: string; executionStatus: string }[]>();
+    const inputs = history.map((e) => e.userInput);
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'migrate add_orders_status_index',
+        'migrations',
+        `apply ${version}`,
+        `rollback ${version}`,
+        'migrations export flyway',
+        'add an index on orders(shipping_country)',
+      ]),
+    );
+    const actions = (await models.AuditEvent!.find({}).lean<{ action: string }[]>()).map((a) => a.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'migration.propose',
+        'migration.request_apply',
+        'approval.request',
+        'approval.refused',
+        'approval.approve',
+        'approval.execute',
+        'migration.apply',
+        'migration.request_rollback',
+        'migration.rollback',
+        'migration.list',
+        'migration.export',
+        'turn.failed',
+      ]),
     );
   });
 });

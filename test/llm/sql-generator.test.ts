@@ -108,7 +108,11 @@ describe('SqlGenerator against the real SDK and a fake Messages API', () => {
     expect(sent!.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const body = sent!.body;
     expect(body.model).toBe('claude-sonnet-5-5');
-    expect(body.tools!.map((t) => t.name)).toEqual(['run_query', 'ask_clarifying_question']);
+    expect(body.tools!.map((t) => t.name)).toEqual([
+      'run_query',
+      'ask_clarifying_question',
+      'propose_migration',
+    ]);
     expect(body.tools![0]!.input_schema).toMatchObject({
       type: 'object',
       required: expect.arrayContaining(['sql', 'explanation']),
@@ -462,5 +466,55 @@ describe('SqlGenerator against the real SDK and a fake Messages API', () => {
     );
     expect(answer).toMatchObject({ kind: 'query', query: 'SELECT 1', attempts: 1 });
     expect(seen).toEqual(['SELECT 1']);
+  });
+});
+
+describe('SqlGenerator: schema changes as migrations', () => {
+  it('returns a migration from propose_migration, after its scripts pass the validator (errors go back to Claude)', async () => {
+    const broken = {
+      description: 'Add an index on orders(customer_id)',
+      up: 'CREATE INDEX i ON orders (customer_id',
+      down: 'DROP INDEX i',
+    };
+    fake.enqueue(toolCallReply('propose_migration', broken));
+    fake.enqueue(
+      toolCallReply('propose_migration', {
+        ...broken,
+        name: 'add_orders_customer_index',
+        up: 'CREATE INDEX i ON orders (customer_id)',
+      }),
+    );
+    const validate = validator(['The query does not parse: syntax error at end of input']);
+    const answer = await generator().generate(
+      request({ question: 'add an index on orders(customer_id)' }),
+      validate,
+    );
+    expect(answer).toMatchObject({
+      kind: 'migration',
+      description: 'Add an index on orders(customer_id)',
+      name: 'add_orders_customer_index',
+      up: 'CREATE INDEX i ON orders (customer_id)',
+      down: 'DROP INDEX i',
+      attempts: 2,
+    });
+    expect(validate.seen).toEqual([
+      'CREATE INDEX i ON orders (customer_id',
+      'CREATE INDEX i ON orders (customer_id)',
+      'DROP INDEX i',
+    ]);
+    const retry = fake.requests[1]!.body.messages.at(-1)!;
+    expect(JSON.stringify(retry)).toContain('The up script failed: The query does not parse');
+    expect(JSON.stringify(systemBlocks(fake.requests[0]!.body))).toContain(
+      'call propose_migration with a one-sentence description',
+    );
+  });
+
+  it('offers no migration tool on MongoDB', async () => {
+    fake.enqueue(clarifyReply('Which collection?'));
+    await generator().generate(request({ queryLanguage: 'mongo', dialectName: 'MongoDB 7' }), validator());
+    expect(fake.requests[0]!.body.tools!.map((t) => t.name)).toEqual([
+      'run_query',
+      'ask_clarifying_question',
+    ]);
   });
 });

@@ -119,6 +119,14 @@ export class MigrationApprovalFlow implements Flow {
       );
       await this.thread.record(turn.services.sessions, created.records, turn.threadKey, turn.logger);
       if (!created.created) return;
+      // The migration card first, the approval card last: where buttons become numbered choices (the shell), the
+      // newest card's buttons are the ones answered.
+      const verb = created.action === 'apply' ? 'apply' : 'roll back';
+      await this.thread.refreshCard(
+        turn.platform,
+        await this.loadMigration(migrationId),
+        `⏳ ${turn.who} asked for approval to ${verb} it.`,
+      );
       const posted = await turn.post(
         migrationApprovalCard(
           created.request,
@@ -130,12 +138,6 @@ export class MigrationApprovalFlow implements Flow {
       await this.models.ApprovalRequest.updateOne(
         { _id: created.request._id },
         { $set: { cardMessageId: posted.messageId } },
-      );
-      const verb = created.action === 'apply' ? 'apply' : 'roll back';
-      await this.thread.refreshCard(
-        turn.platform,
-        await this.loadMigration(migrationId),
-        `⏳ ${turn.who} asked for approval to ${verb} it.`,
       );
       await turn.audit(
         `migration.request_${created.action}`,
