@@ -73,6 +73,22 @@ export function routeMessage(event: SlackMessageEvent, botUserId: string | undef
   return { kind: 'ignore', reason: 'not in a thread' };
 }
 
+/**
+ * The text as the user typed it. Slack escapes `&`, `<` and `>` in message text (`a &gt; 1`) and wraps links and
+ * e-mail addresses it recognises (`<mailto:a@b.c|a@b.c>`, `<https://x.y|x.y>`), which would break pasted SQL;
+ * user, group and channel references (`<@U…>`, `<!subteam^…>`, `<#C…|name>`) stay, since commands read them.
+ */
+export function slackPlainText(text: string): string {
+  return text
+    .replace(
+      /<((?:mailto:|https?:\/\/)[^>|]*)(?:\|([^>]*))?>/g,
+      (_, target: string, label?: string) => label ?? target.replace(/^mailto:/, ''),
+    )
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 /** Builds the IncomingMessage for a message event that is for the bot. */
 export function incomingFromEvent(
   event: SlackMessageEvent,
@@ -84,7 +100,7 @@ export function incomingFromEvent(
     id: event.ts,
     thread: slackThread(team, event.channel, event.ts, event.thread_ts),
     user: slackUser(team, event.user ?? 'unknown'),
-    text: stripMention(event.text ?? '', botUserId),
+    text: slackPlainText(stripMention(event.text ?? '', botUserId)),
     receivedAt,
   };
 }

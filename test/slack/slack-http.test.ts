@@ -111,6 +111,16 @@ describe('SlackPlatform over HTTP: triggers', () => {
     expect(m.id).toBe(event.ts);
   });
 
+  it("gives the engine the text as typed: Slack's &amp; &lt; &gt; escapes and link wrapping undone", async () => {
+    const event = appMention(
+      "SELECT * FROM orders WHERE total &gt; 10 AND note &lt;&gt; 'a &amp; b' AND email = '<mailto:x@y.io|x@y.io>' -- <https://docs.example.com|docs> <#C0GROWTH|growth>",
+    );
+    await deliver(event);
+    expect(handlers.messages[0]!.text).toBe(
+      "SELECT * FROM orders WHERE total > 10 AND note <> 'a & b' AND email = 'x@y.io' -- docs <#C0GROWTH|growth>",
+    );
+  });
+
   it('answers a mention inside an existing thread in that thread', async () => {
     const root = nextTs();
     await deliver(appMention('only Germany', { thread_ts: root }));
