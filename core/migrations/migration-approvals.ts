@@ -93,6 +93,10 @@ export async function requestMigrationApproval(
     }
   } else await assertRollbackAllowed(ctx, migration);
   const open = await pendingApprovalOf(approvals.models, migration._id);
+  // The same click arriving again (a retry, a second replica) gets the request it already made.
+  if (open?.requestKey === input.requestKey) {
+    return { request: open, created: false, records: { audit: [], history: [] }, migration, action };
+  }
   if (open) {
     throw new ValidationError(
       `Approval to ${open.statement.includes(': down (roll back)') ? 'roll back' : 'apply'} ${migration.version} is already requested; it is waiting for an approver.`,
