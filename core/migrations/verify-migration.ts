@@ -212,8 +212,14 @@ export async function verifyMigration(input: VerifyInput): Promise<VerificationO
         try {
           shadowNotes.push(...(await rebuildShadow(shadow, current, options, input.connection)));
         } catch (error) {
-          // A shadow threadql may not use (not empty, wrong engine) is a setup problem, not the scripts'.
+          // A shadow threadql may not use (not empty, wrong engine, unreachable) is a setup problem, not the
+          // scripts': the card says so, and the migration stays approvable as unverified.
           if (error instanceof ValidationError) return error;
+          if (error instanceof DatabaseError && error.code === 'database_unavailable') {
+            return new ValidationError(
+              `The shadow database of ${input.connection} cannot be reached (${error.message}).`,
+            );
+          }
           throw error;
         }
         return runTrial(shadow, { ...options, commit: false }, upReport.statements, downReport.statements);

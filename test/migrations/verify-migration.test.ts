@@ -312,3 +312,26 @@ describe('a MariaDB shadow database', () => {
     expect(await indexNames(target)).toEqual(['PRIMARY', 'orders_customer_fk']);
   });
 });
+
+describe('an unreachable shadow database', () => {
+  it('leaves the migration unverified, saying why, rather than failing the proposal', async () => {
+    const target = await database('postgres', 'vdead_t');
+    const dead = await dialectFor('postgres').createDriver('postgres://nobody:x@127.0.0.1:1/none', {
+      connectTimeoutMs: 2000,
+    });
+    opened.drivers.push(dead);
+    const outcome = await verifyMigration({
+      target: await driverFor(target),
+      shadow: dead,
+      connection: 'shop',
+      ...GOOD('postgres'),
+      settings: TEST_SETTINGS,
+      lock,
+    });
+    expect(outcome.status).toBe('unverified');
+    expect(outcome.problems[0]).toMatch(
+      /^could not verify: The shadow database of shop cannot be reached \(PostgreSQL: /,
+    );
+    expect(outcome.problems[0]).not.toContain('nobody:x');
+  });
+});
