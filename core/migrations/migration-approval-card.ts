@@ -22,18 +22,21 @@ export function approvalVerb(request: Pick<ApprovalRequestFields, 'statement'>):
   return /^-- migration \S+: down \(roll back\)/.test(request.statement) ? 'roll back' : 'apply';
 }
 
-/** The approval card of a migration request in `state`; `mentions` are the platform's mentions of the approvers. */
+/**
+ * The approval card of a migration request in `state`. `approvers` are the approver ids threadql.yml lists for the
+ * platform: while pending they go out as the reply's mentions, which each adapter renders so they notify.
+ */
 export function migrationApprovalCard(
   request: ApprovalRequestFields,
   version: string,
   state: MigrationApprovalState,
-  mentions: string[],
+  approvers: string[],
 ): Reply {
   const verb = approvalVerb(request);
   const requester = request.requesterName ?? request.requester.split(':').at(-1) ?? request.requester;
   const head = `🔐 *Approval needed* to ${verb} migration \`${version}\` on *${request.connectionName}*, requested by ${requester}.`;
-  const who = mentions.length > 0 ? mentions.join(' ') : 'an approver listed in threadql.yml';
-  const needs = `${who}: ${request.approvalsRequired} approval${request.approvalsRequired > 1 ? 's' : ''} needed; the requester and the migration's proposer cannot approve. Expires ${shortTime(request.expiresAt)}.`;
+  const from = approvers.length > 0 ? 'the approvers' : 'an approver listed in threadql.yml';
+  const needs = `${request.approvalsRequired} approval${request.approvalsRequired > 1 ? 's' : ''} needed from ${from}; the requester and the migration's proposer cannot approve. Expires ${shortTime(request.expiresAt)}.`;
   const parts: ReplyPart[] = [
     { type: 'text', text: state.kind === 'pending' ? `${head}\n${needs}` : head },
     { type: 'code', code: request.statement, language: 'sql' },
@@ -71,5 +74,6 @@ export function migrationApprovalCard(
   return {
     parts,
     fallback: `Approval needed to ${verb} migration ${version} on ${request.connectionName} (requested by ${requester})`,
+    ...(state.kind === 'pending' && approvers.length > 0 ? { mentions: approvers } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Migrations in the terminal shell: a one-line `migrate` with two inline code blocks gets its card, Edit asks for
  * both scripts one after the other and verifies them again, Request approval posts the approval card, the proposer's
- * own Approve is refused, and `migrations` / `migrations export flyway` answer (files written to disk).
+ * own Approve is refused, `as bob` (an approver) approves and it is applied, and `migrations` / `migrations export
+ * flyway` answer (files written to disk).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ShellHarness } from '../support/shell-harness.ts';
@@ -39,14 +40,22 @@ describe('migrations in the shell on the sample database', () => {
     h.send('1');
     const approval = await h.waitFor(/\[1\] Approve {2}\[2\] Reject/);
     expect(approval).toMatch(/to apply migration `?\d{14}_add_status_index`? on sample, requested by ana/);
-    expect(approval).toContain('bob: 1 approval needed');
+    expect(approval).toContain('bob');
+    expect(approval).toContain('1 approval needed from the approvers');
     h.send('1');
     const refused = await h.waitFor(/so someone else has to approve it\./);
     expect(refused).toContain('threadql (only you)> You proposed');
 
+    // One terminal plays both people: `as bob` switches to an approver, whose Approve applies it.
+    h.send('as bob');
+    await h.waitFor(/You are now acting as bob \(an approver\)/);
+    h.send('1');
+    const applied = await h.waitFor(/Migration `?\d{14}_add_status_index`? applied on sample[^\n]*/);
+    expect(applied).toContain('requested by ana, approved by bob');
+
     h.send('migrations');
     const list = await h.waitFor(/No drift/);
-    expect(list).toMatch(/\d{14}_add_status_index.*pending/);
+    expect(list).toMatch(/\d{14}_add_status_index`? applied by bob/);
 
     h.send('migrations export flyway');
     const exported = await h.waitFor(/U\d{14}__add_status_index\.sql/);

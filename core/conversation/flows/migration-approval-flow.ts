@@ -132,7 +132,7 @@ export class MigrationApprovalFlow implements Flow {
           created.request,
           migration.version,
           { kind: 'pending', approvedBy: [] },
-          this.thread.mentions(turn.platform, turn.thread),
+          this.thread.approverIds(turn.platform),
         ),
       );
       await this.models.ApprovalRequest.updateOne(
@@ -169,10 +169,7 @@ export class MigrationApprovalFlow implements Flow {
     state: MigrationApprovalState,
   ): Promise<void> {
     await turn.platform
-      .update(
-        card,
-        migrationApprovalCard(request, version, state, this.thread.mentions(turn.platform, request.thread)),
-      )
+      .update(card, migrationApprovalCard(request, version, state, this.thread.approverIds(turn.platform)))
       .catch((err: unknown) => turn.logger.warn({ err }, 'could not update a migration approval card'));
   }
 

@@ -16,7 +16,7 @@ import type { MigrationApprovalModels } from '../../migrations/migration-approva
 import { pendingApprovalOf } from '../../migrations/migration-approvals.ts';
 import type { MigrationTargets } from '../../migrations/migration-targets.ts';
 import type { VerificationOutcome } from '../../migrations/verify-migration.ts';
-import type { ChatPlatform, PostedMessage, ThreadRef } from '../chat-platform.ts';
+import type { ChatPlatform, PostedMessage } from '../chat-platform.ts';
 import type { ConnectionProvider, ResultRenderers, SessionStore } from '../engine-ports.ts';
 
 export interface MigrationThreadDeps {
@@ -90,9 +90,9 @@ export class MigrationThread {
       : { note: `No ER diagram: ${drawn.warning ?? 'it could not be drawn'}` };
   }
 
-  /** The approvers as the platform mentions them. */
-  mentions(platform: ChatPlatform, thread: ThreadRef): string[] {
-    return this.deps.policy.approverIds(platform.name).map((id) => platform.mention?.(id, thread) ?? id);
+  /** The approver ids threadql.yml lists for the platform (the adapter turns them into mentions). */
+  approverIds(platform: ChatPlatform): string[] {
+    return this.deps.policy.approverIds(platform.name);
   }
 
   /** Names of who approved a request so far. */
