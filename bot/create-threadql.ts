@@ -329,6 +329,8 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       sessions: new WriteBehindSessionStore(sessions, { logger }),
       settings,
       logger,
+      signal: lifecycle.signal,
+      metrics,
       firstSeen,
       flows,
     });

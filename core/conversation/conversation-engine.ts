@@ -17,6 +17,7 @@ import {
   type ThreadRef,
 } from './chat-platform.ts';
 import type { ButtonHandler, CommandHandler, Flow, ModalHandler } from './flow.ts';
+import { dependencyOf } from '../resilience/dependency-errors.ts';
 import { ThreadQueue } from './thread-queue.ts';
 import { Turn, type TurnServices } from './turn.ts';
 
@@ -25,6 +26,8 @@ export interface EngineOptions extends TurnServices {
   /** True the first time a key is seen (Redis SET NX): a retried event is answered once. */
   firstSeen(key: string): Promise<boolean>;
 }
+
+const KNOWN_THREADS_MAX = 10_000;
 
 function register<T>(into: Map<string, T>, entries: Readonly<Record<string, T>> | undefined, what: string) {
   for (const [key, value] of Object.entries(entries ?? {})) {
@@ -41,6 +44,7 @@ export class ConversationEngine {
   private readonly buttons = new Map<string, ButtonHandler>();
   private readonly modals = new Map<string, ModalHandler>();
   private readonly platforms = new Map<PlatformName, ChatPlatform>();
+  private readonly knownThreads = new Set<string>();
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -77,9 +81,20 @@ export class ConversationEngine {
     return helpText(platform, (name) => this.commands.has(name));
   }
 
-  /** Whether threadql already holds a session in this thread (adapters answer follow-ups without a mention). */
+  /**
+   * Whether threadql already holds a session in this thread (adapters answer follow-ups without a mention). While
+   * the store cannot say, the threads this process has served count, so a follow-up is answered (with the outage
+   * named) rather than ignored.
+   */
   async isActiveThread(thread: ThreadRef): Promise<boolean> {
-    return (await this.options.sessions.findSession(thread)) !== undefined;
+    try {
+      const active = (await this.options.sessions.findSession(thread)) !== undefined;
+      if (active) this.remember(threadKey(thread));
+      return active;
+    } catch (error) {
+      if (dependencyOf(error) !== 'store') throw error;
+      return this.knownThreads.has(threadKey(thread));
+    }
   }
 
   /** Resolves when every queued turn has finished and the session store has written what they recorded. */
@@ -95,18 +110,22 @@ export class ConversationEngine {
   private async onMessage(platform: ChatPlatform, message: IncomingMessage): Promise<void> {
     const key = threadKey(message.thread);
     if (!(await this.options.firstSeen(`message:${key}:${message.id}`))) return;
+    this.remember(key);
     await this.queue.run(key, async () => {
       const turn = this.turn(platform, message.thread, message.user);
-      const parsed = parseChatMessage(message.text, platform.name);
-      const handler = parsed.kind === 'command' ? this.commands.get(parsed.name) : undefined;
-      if (parsed.kind === 'invalid') {
-        await turn.say(`${parsed.problem}\nUsage: \`${parsed.usage}\``);
-      } else if (handler) {
-        await handler(turn, parsed.args, message);
-      } else {
-        // A command whose flow is not part of this build: the words go to the question flow.
-        await this.commands.get('question')!(turn, { text: message.text }, message);
-      }
+      await this.guarded(turn, message.text, 'question', async () => {
+        const parsed = parseChatMessage(message.text, platform.name);
+        const handler = parsed.kind === 'command' ? this.commands.get(parsed.name) : undefined;
+        if (parsed.kind === 'invalid') {
+          await turn.say(`${parsed.problem}\nUsage: \`${parsed.usage}\``);
+        } else if (handler) {
+          await handler(turn, parsed.args, message);
+        } else {
+          // A command whose flow is not part of this build: the words go to the question flow.
+          await this.commands.get('question')!(turn, { text: message.text }, message);
+        }
+      });
+      this.options.metrics?.turns.inc({ platform: platform.name, outcome: turn.outcome });
     });
   }
 
@@ -118,8 +137,12 @@ export class ConversationEngine {
       await turn.privately(`Unknown action "${click.action}".`);
       return;
     }
-    if (handler.queued) await this.queue.run(threadKey(click.thread), () => handler.handle(turn, click));
-    else await handler.handle(turn, click);
+    const handle = async () => {
+      await this.guarded(turn, `(${click.action})`, 'click', () => handler.handle(turn, click));
+      this.options.metrics?.clicks.inc({ action: click.action, outcome: turn.outcome });
+    };
+    if (handler.queued) await this.queue.run(threadKey(click.thread), handle);
+    else await handle();
   }
 
   private async onModalSubmit(platform: ChatPlatform, submit: ModalSubmit): Promise<void> {
@@ -127,7 +150,34 @@ export class ConversationEngine {
     if (!handler) return;
     if (!(await this.options.firstSeen(`modal:${submit.id}`))) return;
     const turn = this.turn(platform, submit.thread, submit.user);
-    if (handler.queued) await this.queue.run(threadKey(submit.thread), () => handler.handle(turn, submit));
-    else await handler.handle(turn, submit);
+    const handle = () =>
+      this.guarded(turn, `(${submit.modalId})`, 'click', () => handler.handle(turn, submit));
+    if (handler.queued) await this.queue.run(threadKey(submit.thread), handle);
+    else await handle();
+  }
+
+  /**
+   * The engine's last word: a handler that throws (a dependency down where the flow does not expect it) still
+   * gets a readable reply in the thread and a record, never silence.
+   */
+  private async guarded(
+    turn: Turn,
+    input: string,
+    kind: 'question' | 'click',
+    work: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      await turn
+        .fail(error, { input, kind })
+        .catch((err: unknown) => turn.logger.error({ err }, 'could not even report a failed turn'));
+    }
+  }
+
+  /** Threads this process served, for isActiveThread while the store cannot answer (bounded). */
+  private remember(key: string): void {
+    if (this.knownThreads.size >= KNOWN_THREADS_MAX) this.knownThreads.clear();
+    this.knownThreads.add(key);
   }
 }

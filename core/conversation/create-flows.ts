@@ -51,7 +51,7 @@ export interface FlowDeps {
 /** Every flow, wired. */
 export function createFlows(deps: FlowDeps): Flow[] {
   const { connections, generator, confirmations, choices, renderers, settings, governance } = deps;
-  const runner = new ReadRunner({ connections, renderers, settings, governance });
+  const runner = new ReadRunner({ connections, renderers, settings, governance, confirmations });
   const approvals = deps.approvals;
   const thread = approvals ? new ApprovalThread({ connections, ...approvals }) : undefined;
   const writes =

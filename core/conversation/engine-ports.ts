@@ -4,6 +4,7 @@
  * databases, Claude, renderers) change without touching the flows.
  */
 import type { Limits } from '../../config/config-file.ts';
+import type { Logger } from '../logger.ts';
 import type { DatabaseDriver, QueryResult, ReadStream, SchemaSnapshot } from '../db/database-dialect.ts';
 import type { Verdict } from '../safety/verdict.ts';
 import type { FileAttachment, ThreadRef, UserRef } from './chat-platform.ts';
@@ -86,6 +87,16 @@ export interface SessionStore {
   }): Promise<void>;
   /** Resolves when every write accepted so far has reached the store (a store that writes behind the replies). */
   idle?(): Promise<void>;
+  /**
+   * appendHistory that never loses the entry to a store outage: it is written now, or kept durably and written
+   * when the store is back (`queued`). `open` lets the late write create the thread's session if it has none.
+   * Optional: stores without a durable queue do not offer it.
+   */
+  recordHistory?(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    open?: { thread: ThreadRef; user: UserRef; connectionName: string; question: string },
+  ): Promise<{ queued: boolean; sequence?: number }>;
 }
 
 export interface ResolvedConnection {
@@ -143,6 +154,10 @@ export interface GenerationRequest {
   dialectName: string;
   queryLanguage: 'sql' | 'mongo';
   history: SessionTurn[];
+  /** Cancels the generation (a shutdown); the generator also keeps its own overall budget. */
+  signal?: AbortSignal;
+  /** The turn's logger, so what the generator logs carries the turn id. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** Claude behind the engine: a question in, a query (after up to 3 repair rounds) or a clarifying question out. */

@@ -2,7 +2,10 @@
  * One turn of a conversation: who acted, where, on which platform, and the helpers every flow uses to answer,
  * record and fail readably. A turn is made by the engine for each message, click and modal submit.
  */
-import { ThreadqlError, toUserMessage } from '../errors.ts';
+import { randomBytes } from 'node:crypto';
+import { InterruptedError, ThreadqlError, toUserMessage } from '../errors.ts';
+import type { ThreadqlMetrics } from '../metrics/threadql-metrics.ts';
+import { dependencyOf } from '../resilience/dependency-errors.ts';
 import type { Logger } from '../logger.ts';
 import { errorReply, progressReply, textReply } from './build-replies.ts';
 import {
@@ -21,6 +24,19 @@ export interface TurnServices {
   sessions: SessionStore;
   settings: EngineSettings;
   logger: Logger;
+  /** Aborted when threadql shuts down: Claude calls and queries of the turn stop, and cards say so. */
+  signal?: AbortSignal;
+  metrics?: ThreadqlMetrics;
+}
+
+/** Longest user input a history entry keeps (QueryHistory.userInput's limit). */
+const HISTORY_INPUT_MAX = 20_000;
+
+/** Input as a history entry keeps it: whole, or cut with its length when it is over the store's limit. */
+function recordable(input: string): string {
+  if (input.length <= HISTORY_INPUT_MAX) return input;
+  const note = `… (${input.length.toLocaleString('en-US')} characters)`;
+  return input.slice(0, HISTORY_INPUT_MAX - note.length) + note;
 }
 
 /** A user-safe error description for history entries and audit events. */
@@ -35,12 +51,27 @@ export class Turn {
   readonly thread: ThreadRef;
   readonly user: UserRef;
   readonly services: TurnServices;
+  /** Short id on every log line of this turn. */
+  readonly id = randomBytes(6).toString('hex');
+  /** How the turn ended, for the metrics: `ok`, or the error code it failed with. */
+  outcome = 'ok';
+  #logger: Logger | undefined;
 
   constructor(platform: ChatPlatform, thread: ThreadRef, user: UserRef, services: TurnServices) {
     this.platform = platform;
     this.thread = thread;
     this.user = user;
     this.services = services;
+  }
+
+  /** Aborted when threadql shuts down (never aborted when no signal was given). */
+  get signal(): AbortSignal | undefined {
+    return this.services.signal;
+  }
+
+  /** True once a shutdown has begun: work in flight is being cancelled. */
+  get interrupted(): boolean {
+    return this.services.signal?.aborted === true;
   }
 
   get threadKey(): string {
@@ -60,8 +91,14 @@ export class Turn {
     return this.services.settings;
   }
 
+  /** The turn's logger: every line carries the turn id, the thread and the platform. */
   get logger(): Logger {
-    return this.services.logger;
+    this.#logger ??= this.services.logger.child({
+      turn: this.id,
+      thread: this.threadKey,
+      platform: this.platform.name,
+    });
+    return this.#logger;
   }
 
   /** Is the acting user a configured approver on their platform? */
@@ -131,20 +168,61 @@ export class Turn {
       input: string;
       sessionId?: string;
       type?: HistoryEntryInput['type'];
+      /** The connection the thread would use, so a late write can open its session (store outages). */
+      connectionName?: string;
+      /** What failed: a question (the default; the reply says whether it was kept) or a click on a card. */
+      kind?: 'question' | 'click';
     },
   ): Promise<void> {
     if (!(error instanceof ThreadqlError)) this.logger.error({ err: error }, 'unexpected failure in a turn');
-    const reply = errorReply(toUserMessage(error));
+    else this.logger.info({ code: error.code }, 'turn failed');
+    this.outcome = error instanceof ThreadqlError ? error.code : 'internal';
+    // Recorded first, so the reply can say whether the input was kept, and a crash after it loses nothing.
+    const kept = await this.recordFailure(error, options).catch((err: unknown) => {
+      this.logger.warn({ err }, 'could not record a failed turn');
+      return false;
+    });
+    let text = toUserMessage(error);
+    const question = (options.kind ?? 'question') === 'question';
+    if (question && kept && dependencyOf(error) !== undefined && !(error instanceof InterruptedError))
+      text += '\nYour question was not lost: it is recorded in this thread’s history.';
+    const reply = errorReply(text);
     if (options.progress) await this.update(options.progress, reply).catch(() => this.post(reply));
     else await this.post(reply);
+  }
+
+  /**
+   * History (when the thread has a session, or the store is down and the session can be opened later) and audit of
+   * a failed turn; true when the input is recorded, now or durably for later.
+   */
+  private async recordFailure(
+    error: unknown,
+    options: { input: string; sessionId?: string; type?: HistoryEntryInput['type']; connectionName?: string },
+  ): Promise<boolean> {
+    const { sessions } = this.services;
+    const entry: HistoryEntryInput = {
+      type: options.type ?? 'query',
+      userInput: recordable(options.input),
+      userKey: this.userKey,
+      status: 'error',
+      error: describeError(error),
+    };
+    let kept = false;
     if (options.sessionId) {
-      await this.history(options.sessionId, {
-        type: options.type ?? 'query',
-        userInput: options.input,
-        status: 'error',
-        error: describeError(error),
+      if (sessions.recordHistory) await sessions.recordHistory(options.sessionId, entry);
+      else await sessions.appendHistory(options.sessionId, entry);
+      kept = true;
+    } else if (dependencyOf(error) === 'store' && sessions.recordHistory) {
+      // The session could not even be read: keep the question for the thread's session, opened on replay.
+      await sessions.recordHistory(this.threadKey, entry, {
+        thread: this.thread,
+        user: this.user,
+        connectionName: options.connectionName ?? '',
+        question: recordable(options.input).slice(0, 200),
       });
+      kept = true;
     }
     await this.audit('turn.failed', describeError(error));
+    return kept;
   }
 }

@@ -33,6 +33,8 @@ export interface GenerationRequest {
   chartHintAllowed?: boolean;
   connectionName?: string;
   signal?: AbortSignal;
+  /** Logs for this request (the turn's logger); default the generator's. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -241,7 +243,7 @@ export class SqlGenerator {
           response.stopReason === 'max_tokens'
             ? 'the answer was cut off at the token limit'
             : 'the model answered in text instead of calling a tool';
-        this.#logMalformed(lastProblem, response.stopReason, response.content, attempt);
+        this.#logMalformed(request.logger, lastProblem, response.stopReason, response.content, attempt);
         messages.push(assistant);
         const extra = toolUses.map((t): LlmContentBlock => ({
           type: 'tool_result',
@@ -269,7 +271,7 @@ export class SqlGenerator {
       }
       lastProblem = problem.message;
       if (problem.query !== undefined) lastQuery = problem.query;
-      else this.#logMalformed(problem.message, response.stopReason, [chosen], attempt);
+      else this.#logMalformed(request.logger, problem.message, response.stopReason, [chosen], attempt);
       messages.push(assistant);
       messages.push({
         role: 'user',
@@ -322,8 +324,14 @@ export class SqlGenerator {
     return undefined;
   }
 
-  #logMalformed(problem: string, stopReason: string | null, content: unknown, attempt: number): void {
-    this.#logger?.warn(
+  #logMalformed(
+    logger: Pick<Logger, 'warn'> | undefined,
+    problem: string,
+    stopReason: string | null,
+    content: unknown,
+    attempt: number,
+  ): void {
+    (logger ?? this.#logger)?.warn(
       {
         problem,
         stopReason,

@@ -126,7 +126,7 @@ export class DependencyDownError extends ThreadqlError {
       hint:
         kind === 'database'
           ? 'Check that the database is running; ask again once it is back.'
-          : 'Please ask again in a minute.',
+          : 'Please try again in a minute.',
       detail: { dependency, failedFast: options.failedFast === true },
     });
     this.dependency = dependency;

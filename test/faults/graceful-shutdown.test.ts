@@ -4,13 +4,14 @@
  * waiting for their timeouts, the thread is told, the turn is recorded, and the process exits 0. A second signal
  * exits at once.
  */
+import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import pg from 'pg';
 import { freePort } from '../../bot/local-services/free-port.ts';
 import { FakeAnthropicServer, toolUseReply } from '../fakes/fake-anthropic-server.ts';
 import { FakeSlackApi } from '../fakes/fake-slack-api.ts';
 import { isolatedMongoUri, services } from '../support/services.ts';
-import { eventually, SIGNING_SECRET, SlackEndpoint, textOf } from './support/slack-endpoint.ts';
+import { buttonsOf, eventually, SIGNING_SECRET, SlackEndpoint, textOf } from './support/slack-endpoint.ts';
 import { ThreadqlProcess } from './support/threadql-process.ts';
 
 let slack: FakeSlackApi;
@@ -38,9 +39,13 @@ afterAll(async () => {
 let storeUri = '';
 
 /** Starts threadql in Slack HTTP mode on a free port; resolves once it serves. */
-async function startThreadql(label: string, yaml?: string): Promise<SlackEndpoint> {
+async function startThreadql(
+  label: string,
+  yaml?: string,
+  options: { reuseStore?: boolean; channel?: string } = {},
+): Promise<SlackEndpoint> {
   const port = await freePort();
-  storeUri = isolatedMongoUri(label);
+  if (!options.reuseStore) storeUri = isolatedMongoUri(label);
   running = ThreadqlProcess.start(
     {
       MONGODB_URI: storeUri,
@@ -56,7 +61,7 @@ async function startThreadql(label: string, yaml?: string): Promise<SlackEndpoin
     yaml ? { yaml } : {},
   );
   await running.waitForLog(/Slack started over HTTP/);
-  return new SlackEndpoint(slack, [`http://127.0.0.1:${port}/slack/events`]);
+  return new SlackEndpoint(slack, [`http://127.0.0.1:${port}/slack/events`], options.channel);
 }
 
 test('SIGTERM while Claude is writing SQL: the call is cancelled, the thread told, the turn recorded, exit 0', async () => {
@@ -99,48 +104,80 @@ test('SIGTERM while Claude is writing SQL: the call is cancelled, the thread tol
   }
 });
 
-test('SIGTERM while a query runs: PostgreSQL cancels it at once, the card says so, exit 0', async () => {
-  const yaml = [
-    'connections:',
-    '  - name: pg',
-    '    type: postgres',
-    '    url: ${PG_URL}',
-    'limits:',
-    '  statementTimeoutMs: 600000',
-    '',
-  ].join('\n');
-  const endpoint = await startThreadql('fault-shutdown-query', yaml);
-  // A read that takes minutes (pg_sleep would need an approval: it is not a plain read).
-  const sql = `SELECT count(*) FROM generate_series(1, 3000000000) AS g /* ${endpoint.channel} */`;
-  const { threadTs } = await endpoint.mention(`\`\`\`sql\n${sql}\n\`\`\``);
-  const { cardTs, token } = await endpoint.card(threadTs);
-  expect(await endpoint.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: token })).toBe(
-    200,
-  );
-
+test('SIGTERM while a query runs: PostgreSQL cancels it, the card offers Run again, and Run works after the restart', async () => {
+  const table = `fault_lock_${randomBytes(4).toString('hex')}`;
+  const yaml = ['connections:', '  - name: pg', '    type: postgres', '    url: ${PG_URL}', ''].join('\n');
   const client = new pg.Client({ connectionString: services.postgresUrl });
+  const watcher = new pg.Client({ connectionString: services.postgresUrl });
   await client.connect();
+  await watcher.connect();
   try {
-    const runningQueries = async () =>
+    await client.query(`CREATE TABLE ${table} (id int); INSERT INTO ${table} VALUES (1), (2)`);
+    let endpoint = await startThreadql('fault-shutdown-query', yaml);
+    const { threadTs } = await endpoint.mention(`\`\`\`sql\nSELECT count(*) AS n FROM ${table}\n\`\`\``);
+    const { cardTs, token } = await endpoint.card(threadTs);
+    // The read waits on this lock for as long as the test holds it: a query in flight at the signal.
+    await client.query(`SET lock_timeout = '20s'; BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    expect(
+      await endpoint.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: token }),
+    ).toBe(200);
+    // Watched from a connection of its own: inside the locking transaction, pg_stat_activity is a snapshot.
+    const waiting = async () =>
       (
-        await client.query<{ n: string }>(
-          "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1",
-          [`%${endpoint.channel}%`],
+        await watcher.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+          [`%FROM ${table}%`],
         )
       ).rows[0]!.n;
-    for (;;) {
-      if ((await runningQueries()) === '1') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    while ((await waiting()) !== '1') await new Promise((r) => setTimeout(r, 50));
+
     running!.signal('SIGTERM');
     expect(await running!.exited).toEqual({ code: 0, signal: null });
-    expect(await runningQueries()).toBe('0');
+    expect(await waiting()).toBe('0');
+    const interrupted = endpoint.updatesOf(cardTs).at(-1)!;
+    expect(textOf(interrupted)).toContain('⏹ Interrupted by a restart (started by');
+    expect(textOf(interrupted)).toContain('press Run again');
+    const fresh = buttonsOf(interrupted)['threadql:run'];
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(token);
+    await client.query('COMMIT');
+
+    // The restarted threadql (same store and Redis) runs the re-offered card.
+    endpoint = await startThreadql('fault-shutdown-query', yaml, {
+      reuseStore: true,
+      channel: endpoint.channel,
+    });
+    expect(
+      await endpoint.click({ messageTs: cardTs, threadTs, actionId: 'threadql:run', value: fresh! }),
+    ).toBe(200);
+    await eventually('the card to settle', () =>
+      textOf(endpoint.updatesOf(cardTs).at(-1)!).includes('✅ Run by'),
+    );
+    const store = await mongoose.createConnection(storeUri).asPromise();
+    try {
+      const audit = await store
+        .collection('auditevents')
+        .find({}, { sort: { at: 1 } })
+        .toArray();
+      expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['query.interrupted', 'query.run']));
+      const history = await store
+        .collection('queryhistories')
+        .find({}, { sort: { sequence: 1 } })
+        .toArray();
+      expect(history.map((h) => [h.executionStatus, h.error ?? null])).toEqual([
+        ['pending', null],
+        ['error', 'interrupted: interrupted by a restart'],
+        ['success', null],
+      ]);
+    } finally {
+      await store.close();
+    }
   } finally {
+    await client.query('ROLLBACK').catch(() => {});
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
     await client.end();
+    await watcher.end();
   }
-  const card = textOf(endpoint.updatesOf(cardTs).at(-1)!);
-  expect(card).toContain('❌ Failed');
-  expect(endpoint.threadText(threadTs)).toContain('the query was cancelled');
 });
 
 test('a second signal exits at once', async () => {

@@ -97,7 +97,7 @@ test('Redis down: bounded failures naming Redis, then fail-fast; dedupe degrades
     const failure = await confirmations.peek(card.id).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DependencyDownError);
     expect(toUserMessage(failure)).toBe(
-      'My cache and lock service (Redis) is unreachable right now.\nPlease ask again in a minute.',
+      'My cache and lock service (Redis) is unreachable right now.\nPlease try again in a minute.',
     );
   }
   const fast = await confirmations.consume(card.id).catch((e: unknown) => e);

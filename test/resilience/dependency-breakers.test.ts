@@ -58,7 +58,7 @@ test('"down" failures open the breaker; then calls fail at once without running,
   expect((refused as DependencyDownError).failedFast).toBe(true);
   expect((refused as DependencyDownError).code).toBe('redis_unavailable');
   expect(toUserMessage(refused)).toBe(
-    'My cache and lock service (Redis) is unreachable right now.\nPlease ask again in a minute.',
+    'My cache and lock service (Redis) is unreachable right now.\nPlease try again in a minute.',
   );
 });
 

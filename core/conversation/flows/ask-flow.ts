@@ -5,6 +5,7 @@
  * message-intent.ts. The session keeps the thread's turns, so a follow-up refines the same conversation.
  */
 import { LlmError, PermissionError, ValidationError } from '../../errors.ts';
+import { dependencyOf } from '../../resilience/dependency-errors.ts';
 import type { Governance } from '../../governance/governance.ts';
 import type { Verdict } from '../../safety/verdict.ts';
 import { intentChoiceReply, progressReply, settledChoiceReply, textReply } from '../build-replies.ts';
@@ -19,6 +20,7 @@ import type {
   SessionInfo,
 } from '../engine-ports.ts';
 import type { Flow } from '../flow.ts';
+import { checkInputLength } from '../input-limits.ts';
 import type { IntentChoice, IntentChoiceStore } from '../intent-choice-store.ts';
 import type { Turn } from '../turn.ts';
 import type { ConfirmFlow } from './confirm-flow.ts';
@@ -78,12 +80,16 @@ export class AskFlow implements Flow {
 
   private async answer(turn: Turn, text: string): Promise<void> {
     const { connections, governance } = this.deps;
-    // Who may ask is checked before anything shows in the thread or a session opens for them.
+    // The thread's default connection, for a late write that must open the session (the store was down).
+    const fallbackConnection = connections.allowedFor(turn.thread)[0] ?? '';
+    // Who may ask is checked before anything shows in the thread or a session opens for them; over-long input
+    // is refused before anything reads it (the limit of each kind is checked once the message is read).
     let connectionName: string;
     try {
+      checkInputLength(text, 'message', this.deps.settings.limits);
       connectionName = (await connections.resolve(turn.thread, (await turn.session())?.connectionName)).name;
     } catch (error) {
-      await turn.fail(error, { input: text });
+      await turn.fail(error, { input: text, connectionName: fallbackConnection });
       return;
     }
     if (!(await mayQuery(turn, governance, connectionName))) return;
@@ -107,13 +113,19 @@ export class AskFlow implements Flow {
           return;
       }
     } catch (error) {
-      await turn.fail(error, { progress, input: text, ...(sessionId ? { sessionId } : {}) });
+      await turn.fail(error, {
+        progress,
+        input: text,
+        ...(sessionId ? { sessionId } : {}),
+        connectionName: fallbackConnection,
+      });
     }
   }
 
   /** A query the user wrote: classified and offered as is; one the dialect cannot parse is explained. */
   private async offerTyped(asking: Asking, query: string): Promise<void> {
     const { turn, progress, session, connection, text } = asking;
+    checkInputLength(query, 'sql', this.deps.settings.limits);
     const verdict = await this.deps.connections.classify(connection.name, query);
     if (unparseable(verdict)) {
       const language = connection.driver.dialect.capabilities.displayName;
@@ -140,6 +152,7 @@ export class AskFlow implements Flow {
   /** A question: Claude writes the query (or asks back); without an LLM, says how to configure one. */
   private async ask(asking: Asking): Promise<void> {
     const { turn, progress, session, connection, text } = asking;
+    checkInputLength(text, 'question', this.deps.settings.limits);
     const capabilities = connection.driver.dialect.capabilities;
     if (!this.deps.generator) throw notConfigured(capabilities.queryLanguage);
     const { connections, governance } = this.deps;
@@ -156,6 +169,8 @@ export class AskFlow implements Flow {
         dialectName: capabilities.displayName,
         queryLanguage: capabilities.queryLanguage,
         history: session.recentTurns,
+        ...(turn.signal ? { signal: turn.signal } : {}),
+        logger: turn.logger,
       },
       (candidate) => this.validateCandidate(connection.name, candidate),
     );
@@ -276,6 +291,8 @@ export class AskFlow implements Flow {
       await driver.explain(candidate, { timeoutMs: this.deps.settings.limits.statementTimeoutMs });
       return undefined;
     } catch (error) {
+      // The database is down, not the query wrong: no repair round can help, so the turn stops and says so.
+      if (dependencyOf(error) === 'database') throw error;
       return `The database rejected the query: ${error instanceof Error ? error.message : String(error)}`;
     }
   }

@@ -22,6 +22,7 @@ import type { StatementProposal, WriteProposals } from './statement-proposal.ts'
 
 const NOT_YOURS = 'Only the person who asked (or an approver) can use these buttons.';
 const GONE = 'This confirmation has expired or was already used. Ask again to get a fresh one.';
+const ELSEWHERE = 'This button belongs to a card in another thread; it can only be used there.';
 
 export interface ConfirmFlowDeps {
   connections: ConnectionProvider;
@@ -96,11 +97,24 @@ export class ConfirmFlow implements Flow {
     return userKey(user) === confirmation.askerKey || this.deps.settings.isApprover(user);
   }
 
-  /** The confirmation a click or submit refers to, if it is still live and the user may use it. */
+  /**
+   * The confirmation a click or submit refers to, if it is still live, was clicked in the card's own thread, and
+   * the user may use it.
+   */
   private async permitted(turn: Turn, token: string, action: string): Promise<Confirmation | undefined> {
     const confirmation = await this.deps.confirmations.peek(token);
     if (!confirmation) {
       await turn.privately(GONE);
+      return undefined;
+    }
+    // A signed click naming another channel or thread must not run the card there (or anywhere).
+    if (turn.threadKey !== confirmation.threadKey) {
+      await turn.privately(ELSEWHERE);
+      await turn.audit(
+        'click.refused',
+        { action, reason: 'wrong_thread', cardThread: confirmation.threadKey },
+        confirmation.sqlHash,
+      );
       return undefined;
     }
     if (!this.mayAct(turn.user, confirmation)) {

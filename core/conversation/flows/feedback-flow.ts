@@ -9,6 +9,11 @@ async function record(turn: Turn, click: ButtonClick): Promise<void> {
   const sessionId = click.value.slice(0, cut);
   const entry = Number(click.value.slice(cut + 1));
   if (cut <= 0 || !Number.isInteger(entry)) return;
+  // A session is its thread: feedback on another thread's answer, clicked from here, is not taken.
+  if (sessionId !== turn.threadKey) {
+    await turn.privately('This button belongs to an answer in another thread.');
+    return;
+  }
   await turn.services.sessions.recordFeedback({
     sessionId,
     turn: entry,

@@ -6,7 +6,7 @@
  */
 import { toUserMessage } from '../../errors.ts';
 import type { QueryResult } from '../../db/database-dialect.ts';
-import { chartReply, errorReply, resultReply, settledCardReply } from '../build-replies.ts';
+import { chartReply, confirmCardReply, errorReply, resultReply, settledCardReply } from '../build-replies.ts';
 import {
   parseUserKey,
   type FileAttachment,
@@ -14,8 +14,13 @@ import {
   type Reply,
   type UserRef,
 } from '../chat-platform.ts';
-import type { Confirmation } from '../confirmation-store.ts';
-import type { ConnectionProvider, EngineSettings, ResultRenderers } from '../engine-ports.ts';
+import type { Confirmation, ConfirmationStore } from '../confirmation-store.ts';
+import type {
+  ConnectionProvider,
+  EngineSettings,
+  HistoryEntryInput,
+  ResultRenderers,
+} from '../engine-ports.ts';
 import { describeError, type Turn } from '../turn.ts';
 import type { Governance } from '../../governance/governance.ts';
 import { privateDeliveryNote } from '../../governance/delivery-policy.ts';
@@ -26,6 +31,8 @@ export interface ReadRunnerDeps {
   governance: Governance;
   renderers: ResultRenderers;
   settings: EngineSettings;
+  /** Fresh tokens for cards a shutdown interrupted (Run again); without it such cards ask to try again. */
+  confirmations?: ConfirmationStore;
 }
 
 export class ReadRunner {
@@ -35,20 +42,82 @@ export class ReadRunner {
     this.deps = deps;
   }
 
-  /** Runs the confirmed read (already taken from the store) and posts the outcome; never throws. */
+  /**
+   * Runs the confirmed read (already taken from the store) and posts the outcome; never throws. The outcome is
+   * recorded (history and audit, kept in the outbox while the store is down) as soon as it is known, before the
+   * result is delivered, so the record and the card agree with what happened on the database whatever fails later.
+   */
   async run(turn: Turn, confirmation: Confirmation, card: PostedMessage): Promise<void> {
-    const { connections, renderers, settings } = this.deps;
+    const { connections, settings } = this.deps;
     const limits = settings.limits;
-    const who = turn.who;
-    await turn.update(card, settledCardReply(confirmation, `▶️ Running… (started by ${who})`));
+    await turn
+      .update(card, settledCardReply(confirmation, `▶️ Running… (started by ${turn.who})`))
+      .catch((err: unknown) => turn.logger.warn({ err }, 'could not mark the card running'));
+    let result: QueryResult;
+    let outlet: Outlet;
     try {
-      const outlet = await this.outlet(turn, confirmation);
+      outlet = await this.outlet(turn, confirmation);
       const { driver } = await connections.resolveByName(confirmation.connectionName);
-      const result = await driver.executeRead(confirmation.sql, {
+      result = await driver.executeRead(confirmation.sql, {
         timeoutMs: limits.statementTimeoutMs,
         maxRows: limits.maxRows,
+        ...(turn.signal ? { signal: turn.signal } : {}),
       });
-      const base = `threadql-${new Date(settings.now()).toISOString().slice(0, 10)}-${confirmation.turn}`;
+    } catch (error) {
+      if (turn.interrupted) await this.interrupted(turn, confirmation, card, error);
+      else await this.failed(turn, confirmation, card, error);
+      return;
+    }
+    await this.record(turn, confirmation, 'query.run', {
+      status: 'success',
+      resultCount: result.rowCount,
+      executionMs: result.durationMs,
+    });
+    await this.deliver(turn, outlet, confirmation, card, result);
+  }
+
+  /** Records a run's outcome; a store outage never loses it (outbox) and never changes what the card says. */
+  private async record(
+    turn: Turn,
+    confirmation: Confirmation,
+    action: string,
+    outcome: Pick<HistoryEntryInput, 'status' | 'resultCount' | 'executionMs' | 'error'>,
+  ): Promise<void> {
+    const entry: HistoryEntryInput = {
+      type: 'query',
+      userInput: confirmation.question,
+      userKey: turn.userKey,
+      generatedSql: confirmation.sql,
+      ...outcome,
+    };
+    try {
+      const { sessions } = turn.services;
+      if (sessions.recordHistory) await sessions.recordHistory(confirmation.sessionId, entry);
+      else await sessions.appendHistory(confirmation.sessionId, entry);
+      const detail =
+        outcome.status === 'success'
+          ? { rows: outcome.resultCount }
+          : (outcome.error ?? { code: 'internal' });
+      await turn.audit(action, detail, confirmation.sqlHash);
+    } catch (err) {
+      turn.logger.error({ err, action }, 'could not record the outcome of a run');
+    }
+  }
+
+  /** The result where it goes: table and CSV, the card settled, then chart and the full CSV. */
+  private async deliver(
+    turn: Turn,
+    outlet: Outlet,
+    confirmation: Confirmation,
+    card: PostedMessage,
+    result: QueryResult,
+  ) {
+    const { renderers, settings } = this.deps;
+    const limits = settings.limits;
+    const rows = `${result.rowCount.toLocaleString('en-US')}${result.truncated ? '+' : ''} rows`;
+    const ran = `✅ Run by ${turn.who} · ${rows} in ${Math.round(result.durationMs)} ms`;
+    const base = `threadql-${new Date(settings.now()).toISOString().slice(0, 10)}-${confirmation.turn}`;
+    try {
       // Small results: the CSV comes from the rows in hand. Capped results: streamed again in full, after the preview.
       const csv = result.truncated
         ? undefined
@@ -63,33 +132,61 @@ export class ReadRunner {
         }),
       );
       if (outlet.note) await turn.say(outlet.note);
-      const rows = `${result.rowCount.toLocaleString('en-US')}${result.truncated ? '+' : ''} rows`;
-      await turn.update(
-        card,
-        settledCardReply(confirmation, `✅ Run by ${who} · ${rows} in ${Math.round(result.durationMs)} ms`),
-      );
-      await turn.history(confirmation.sessionId, {
-        type: 'query',
-        userInput: confirmation.question,
-        generatedSql: confirmation.sql,
-        status: 'success',
-        resultCount: result.rowCount,
-        executionMs: result.durationMs,
-      });
-      await turn.audit('query.run', { rows: result.rowCount }, confirmation.sqlHash);
-      await this.postChart(turn, outlet, confirmation, result, `${base}-chart.png`);
-      if (result.truncated) await this.uploadFullCsv(turn, outlet, confirmation, base);
+      await turn.update(card, settledCardReply(confirmation, ran));
     } catch (error) {
-      await turn.update(card, settledCardReply(confirmation, `❌ Failed (started by ${who})`));
-      await turn.post(errorReply(toUserMessage(error)));
-      await turn.history(confirmation.sessionId, {
-        type: 'query',
-        userInput: confirmation.question,
-        generatedSql: confirmation.sql,
-        status: 'error',
-        error: describeError(error),
+      // The query ran and is recorded: the card says so, and the thread hears what went wrong showing it.
+      turn.outcome = 'delivery_failed';
+      await turn
+        .update(card, settledCardReply(confirmation, `${ran} · the result could not be shown`))
+        .catch(() => undefined);
+      await turn
+        .post(errorReply(`The query ran, but I could not show its result: ${toUserMessage(error)}`))
+        .catch((err: unknown) => turn.logger.warn({ err }, 'could not report a delivery failure'));
+      return;
+    }
+    await this.postChart(turn, outlet, confirmation, result, `${base}-chart.png`);
+    if (result.truncated) await this.uploadFullCsv(turn, outlet, confirmation, base);
+  }
+
+  /** The read failed on the database (or could not be delivered where it must go): card and thread say why. */
+  private async failed(turn: Turn, confirmation: Confirmation, card: PostedMessage, error: unknown) {
+    turn.outcome = describeError(error).code;
+    await this.record(turn, confirmation, 'query.failed', { status: 'error', error: describeError(error) });
+    await turn
+      .update(card, settledCardReply(confirmation, `❌ Failed (started by ${turn.who})`))
+      .catch((err: unknown) => turn.logger.warn({ err }, 'could not settle the card'));
+    await turn
+      .post(errorReply(toUserMessage(error)))
+      .catch((err: unknown) => turn.logger.warn({ err }, 'could not report a failed run'));
+  }
+
+  /**
+   * A shutdown cancelled the read: recorded as interrupted, and the card offers Run again (a fresh token, so
+   * another replica or the restarted one can run it); when no token can be made, the card asks to try again.
+   */
+  private async interrupted(turn: Turn, confirmation: Confirmation, card: PostedMessage, error: unknown) {
+    turn.outcome = 'interrupted';
+    const why = { code: 'interrupted', message: 'interrupted by a restart' };
+    turn.logger.info({ err: error }, 'a run was interrupted by a shutdown');
+    await this.record(turn, confirmation, 'query.interrupted', { status: 'error', error: why });
+    const note = `⏹ Interrupted by a restart (started by ${turn.who}) — press Run again`;
+    try {
+      if (!this.deps.confirmations) throw new Error('no confirmation store to offer Run again');
+      const { id: _id, sqlHash: _hash, expiresAt: _expires, ...same } = confirmation;
+      const fresh = await this.deps.confirmations.create({ ...same, messageId: card.messageId });
+      const reply = confirmCardReply({ confirmation: fresh });
+      const buttons = reply.parts.at(-1)!;
+      await turn.update(card, {
+        ...reply,
+        parts: [...reply.parts.slice(0, -1), { type: 'context', text: note }, buttons],
       });
-      await turn.audit('query.failed', describeError(error), confirmation.sqlHash);
+    } catch {
+      await turn
+        .update(
+          card,
+          settledCardReply(confirmation, `⏹ Interrupted by a restart (started by ${turn.who}) — ask again`),
+        )
+        .catch((err: unknown) => turn.logger.warn({ err }, 'could not mark the card interrupted'));
     }
   }
 

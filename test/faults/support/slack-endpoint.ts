@@ -37,15 +37,17 @@ export async function eventually<T>(
 
 export class SlackEndpoint {
   readonly fake: FakeSlackApi;
-  readonly channel = `C${randomBytes(5).toString('hex').toUpperCase()}`;
+  readonly channel: string;
   #urls: string[];
   #next = 0;
   #ts = 0;
   readonly #tsBase = 1_600_000_000 + Math.floor(Math.random() * 90_000_000);
 
-  constructor(fake: FakeSlackApi, urls: string[]) {
+  /** `channel`: a fresh one by default; pass an earlier endpoint's to keep talking in its threads. */
+  constructor(fake: FakeSlackApi, urls: string[], channel?: string) {
     this.fake = fake;
     this.#urls = urls;
+    this.channel = channel ?? `C${randomBytes(5).toString('hex').toUpperCase()}`;
   }
 
   /** Replaces the receivers (a replica went away or came back). */
