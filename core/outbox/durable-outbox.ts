@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export interface OutboxRecord<P = unknown> {
   /** Unique and stable across redeliveries: the delivery's idempotency key. */
@@ -149,6 +149,39 @@ export class DurableOutbox {
     await removeClaims(options.dir, name);
     outbox.#options.onDepth?.(claimed.length);
     return outbox;
+  }
+
+  /**
+   * Takes over the files of processes on this host that have stopped since this outbox opened (a replica killed
+   * next to this one, sharing the data directory): their records join this queue. Returns how many were taken.
+   */
+  async adoptOrphans(): Promise<number> {
+    let adopted = 0;
+    const host = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+    const name = basename(this.path, '.jsonl');
+    await this.#serial(async () => {
+      if (this.#closed) return;
+      const claimed = await claimOrphans(
+        this.#options.dir,
+        host,
+        this.#nonce,
+        this.#options.isRunning ?? defaultIsRunning,
+        this.#options.onProblem ?? (() => {}),
+      );
+      const known = new Set(this.#pending.map((r) => r.id));
+      const fresh = claimed.filter((r) => !known.has(r.id));
+      if (fresh.length) {
+        await this.#handle.appendFile(
+          fresh.map((r) => `${JSON.stringify({ op: 'add', record: r })}\n`).join(''),
+        );
+        await this.#handle.datasync();
+        this.#pending.push(...fresh);
+      }
+      await removeClaims(this.#options.dir, name);
+      adopted = fresh.length;
+    });
+    if (adopted) this.#options.onDepth?.(this.#pending.length);
+    return adopted;
   }
 
   /** Records not yet delivered. */

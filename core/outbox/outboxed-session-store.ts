@@ -54,6 +54,11 @@ interface HistoryPayload {
 export interface OutboxedSessionStoreOptions {
   /** While records wait, how often a replay is tried even without a breaker closing. Default 5 s. */
   replayIntervalMs?: number;
+  /**
+   * How often the outbox directory is checked for files of processes that stopped (replicas on this host sharing
+   * the data directory), whose records this process then replays. Default 10 s; 0 turns it off.
+   */
+  adoptIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -63,6 +68,7 @@ export class OutboxedSessionStore implements SessionStore {
   readonly #breakers: DependencyBreakers;
   readonly #options: OutboxedSessionStoreOptions;
   #timer: NodeJS.Timeout | undefined;
+  #adopter: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
 
@@ -84,6 +90,24 @@ export class OutboxedSessionStore implements SessionStore {
       if (key === 'store' && state === 'closed') void this.flush();
     });
     if (this.#outbox.depth > 0) void this.flush();
+    const every = this.#options.adoptIntervalMs ?? 10_000;
+    if (every > 0) {
+      this.#adopter = setInterval(() => void this.adopt(), every);
+      this.#adopter.unref();
+    }
+  }
+
+  /** Takes over what stopped processes left in the outbox directory, and replays it. */
+  async adopt(): Promise<number> {
+    const adopted = await this.#outbox.adoptOrphans().catch((err: unknown) => {
+      this.#options.logger?.warn({ err }, 'could not check the outbox for records of stopped processes');
+      return 0;
+    });
+    if (adopted > 0) {
+      this.#options.logger?.info({ adopted }, 'took over records a stopped process left in the outbox');
+      await this.flush().catch(() => undefined);
+    }
+    return adopted;
   }
 
   /** Records waiting in the outbox. */
@@ -107,6 +131,7 @@ export class OutboxedSessionStore implements SessionStore {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#adopter);
     this.#unsubscribe?.();
     if (this.#outbox.depth > 0) await this.flush().catch(() => {});
   }

@@ -3,8 +3,8 @@
  * is gone), are delivered oldest first and stop at the first that must wait, a torn last line (a write cut by a
  * crash) is skipped, undeliverable records go to the dead-letter file, and the file is compacted as it empties.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableOutbox, type OutboxRecord } from '../../core/outbox/durable-outbox.ts';
 
@@ -142,4 +142,22 @@ test('records appended while a drain runs are delivered in the same pass, after 
   });
   expect(seen).toEqual([1, 2]);
   expect(outbox.depth).toBe(0);
+});
+
+test('a running outbox takes over the file of a process that stopped next to it', async () => {
+  const path = dir();
+  const running = await open(path, { isRunning: (pid) => pid !== 4194300 });
+  await running.append('audit', { mine: true });
+  // A replica sharing the directory was killed with a record still waiting: its file, as it left it.
+  const host = hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+  const orphan = join(path, `outbox-${host}-4194300-abcdef12.jsonl`);
+  const record = { id: 'r-1', kind: 'history', at: '2026-01-01T10:00:00.000Z', payload: { n: 1 } };
+  appendFileSync(orphan, `${JSON.stringify({ op: 'add', record })}\n`);
+
+  expect(await running.adoptOrphans()).toBe(1);
+  expect(running.pending().map((r) => r.id)).toEqual([running.pending()[0]!.id, 'r-1']);
+  expect(existsSync(orphan)).toBe(false);
+  expect(await running.adoptOrphans()).toBe(0);
+  // Adopted records are this process's now: on disk in its own file.
+  expect(readFileSync(running.path, 'utf8')).toContain('"id":"r-1"');
 });

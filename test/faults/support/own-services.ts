@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { freePort, waitForPort } from '../../../bot/local-services/free-port.ts';
 import { REPO_ROOT } from '../../../bot/create-threadql.ts';
 
@@ -164,6 +165,25 @@ export class OwnPostgres extends OwnService {
 
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Starts the server and waits until it accepts queries (it listens a moment before it is ready). */
+  override async start(): Promise<void> {
+    await super.start();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: this.url });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
   }
 
   protected spawnServer(): ChildProcess {

@@ -20,15 +20,15 @@ interface Block {
   elements?: { action_id?: string; value?: string }[];
 }
 
-/** Polls `read` until it returns something truthy; rejects with `what` after `timeoutMs`. */
+/** Polls `read` until it returns (or resolves to) something truthy; rejects with `what` after `timeoutMs`. */
 export async function eventually<T>(
   what: string,
-  read: () => T | undefined | false,
+  read: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 45_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -91,6 +91,31 @@ export class SlackEndpoint {
     });
     await res.arrayBuffer();
     return { threadTs: options.threadTs ?? ts, ts, status: res.status };
+  }
+
+  /** Posts a signed plain message (no mention) into a thread, as a follow-up; returns the receiver's status. */
+  async threadReply(
+    text: string,
+    threadTs: string,
+    options: { user?: string; replica?: number } = {},
+  ): Promise<number> {
+    const ts = this.nextTs();
+    const event = {
+      type: 'message',
+      channel: this.channel,
+      channel_type: 'channel',
+      text,
+      ts,
+      event_ts: ts,
+      team: FAKE_TEAM_ID,
+      user: options.user ?? 'U0ALICE',
+      thread_ts: threadTs,
+    };
+    const res = await postEvent(this.#target(options.replica), eventCallback(event), {
+      signingSecret: SIGNING_SECRET,
+    });
+    await res.arrayBuffer();
+    return res.status;
   }
 
   /** Posts a signed click on a threadql button of message `messageTs` in thread `threadTs`. */
