@@ -38,4 +38,9 @@ test('input over its limit is refused with both lengths and what to do', () => {
   expect(() => checkInputLength('S'.repeat(20_001), 'sql', limits)).toThrow(
     'Your SQL is 20,001 characters long; the limit is 20,000 characters.',
   );
+  // Before a message is read as SQL or a question, only the larger limit can apply.
+  expect(() => checkInputLength('m'.repeat(19_000), 'message', limits)).not.toThrow();
+  expect(() => checkInputLength('m'.repeat(84_000), 'message', limits)).toThrow(
+    'Your message is 84,000 characters long; the limit is 20,000 characters (4,000 for a question in plain words).',
+  );
 });
