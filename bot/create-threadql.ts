@@ -19,7 +19,7 @@ import { ApprovalPolicy } from '../core/approvals/approval-policy.ts';
 import { ApprovalFlow } from '../core/conversation/flows/approval-flow.ts';
 import { createFlows } from '../core/conversation/create-flows.ts';
 import { createResultRenderers } from '../core/conversation/create-result-renderers.ts';
-import type { UserRef } from '../core/conversation/chat-platform.ts';
+import type { ChatPlatform, UserRef } from '../core/conversation/chat-platform.ts';
 import { MongoSessionStore } from '../core/conversation/mongo-session-store.ts';
 import { WriteBehindSessionStore } from '../core/conversation/write-behind-session-store.ts';
 import { Governance } from '../core/governance/governance.ts';
@@ -35,6 +35,10 @@ import { connectStore } from '../core/store/connect-store.ts';
 import { connectRedis } from '../core/store/connect-redis.ts';
 import { InterruptedError } from '../core/errors.ts';
 import { GuardedLlmClient } from '../core/llm/guarded-llm-client.ts';
+import { createTemplateServices, type TemplateServices } from '../core/templates/create-template-services.ts';
+import { LlmParameterProposer } from '../core/templates/propose-parameters.ts';
+import { TemplateDrafts } from '../core/templates/template-drafts.ts';
+import { PlatformReportSink } from './platform-report-sink.ts';
 import { ThreadqlMetrics } from '../core/metrics/threadql-metrics.ts';
 import { DurableOutbox } from '../core/outbox/durable-outbox.ts';
 import { OutboxedSessionStore } from '../core/outbox/outboxed-session-store.ts';
@@ -73,6 +77,13 @@ export interface Threadql {
   readinessChecks(): ReadinessCheck[];
   /** Expires due approval requests now (the interval sweep does this every minute); returns how many. */
   sweepApprovals(): Promise<number>;
+  /** Saved templates and scheduled reports. */
+  templates: TemplateServices;
+  /**
+   * Starts the report scheduler once the chat platforms run: reconciles the queue with MongoDB and works the
+   * reports of these platforms (each replica delivers only to platforms it serves). Stopped by close().
+   */
+  startScheduler(platforms: readonly ChatPlatform[]): Promise<void>;
   /** One line per resource: which store, which Redis, which connections, whether Claude is configured. */
   describe(): string[];
   close(): Promise<void>;
@@ -92,6 +103,11 @@ export interface CreateOptions {
   redisConnectTimeoutMs?: number;
   /** How often the outbox retries while records wait (default 5 s). */
   replayIntervalMs?: number;
+  /**
+   * Prefix of the Redis keys of templates and the report queue (default `threadql:`). Replicas of one deployment
+   * share it; tests give each threadql its own, since reconciling drops job schedulers the store does not know.
+   */
+  templatesPrefix?: string;
   metrics?: ThreadqlMetrics;
   /** The clock for approvals, expiry and confirmations (tests inject one). */
   now?: () => Date;
@@ -248,15 +264,19 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         : `connections: ${targets.map((c) => `${c.name} (${c.type})`).join(', ')}`,
     );
 
-    const generator = env.ANTHROPIC_API_KEY
-      ? new SqlGenerator(
-          new GuardedLlmClient(
-            new AnthropicLlmClient({ ...anthropicConfigFromEnv(env), logger }),
-            breakers,
-            metrics,
-          ),
-          { turnBudgetMs: config.file.llm.turnBudgetMs, signal: lifecycle.signal, logger },
+    const llm = env.ANTHROPIC_API_KEY
+      ? new GuardedLlmClient(
+          new AnthropicLlmClient({ ...anthropicConfigFromEnv(env), logger }),
+          breakers,
+          metrics,
         )
+      : undefined;
+    const generator = llm
+      ? new SqlGenerator(llm, {
+          turnBudgetMs: config.file.llm.turnBudgetMs,
+          signal: lifecycle.signal,
+          logger,
+        })
       : undefined;
     lines.push(
       generator
@@ -306,6 +326,26 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       now,
     });
     closers.push(() => migrationTargets.close());
+    const renderers = createResultRenderers({ charts, ...(browser ? { browser } : {}) });
+    const templatesPrefix = options.templatesPrefix ?? 'threadql:';
+    const reports = new PlatformReportSink();
+    const connectionConfig = (name: string) =>
+      targets.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    const templates = createTemplateServices({
+      models: mongoSessions.models,
+      redis,
+      redisUrl,
+      prefix: templatesPrefix,
+      connections,
+      renderers,
+      sink: reports,
+      limits: config.file.limits,
+      schedules: config.file.schedules,
+      connectionConfig,
+      logger: logger.child({ component: 'reports' }),
+    });
+    closers.push(() => templates.scheduler.close());
+    lines.push(`reports: schedules in ${config.file.schedules.timezone} unless given, queue on Redis`);
     const flows = createFlows({
       connections,
       generator,
@@ -314,7 +354,7 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         now,
       }),
       choices: new IntentChoiceStore(redis, { ttlSeconds: config.file.limits.confirmTtlSeconds }),
-      renderers: createResultRenderers({ charts, ...(browser ? { browser } : {}) }),
+      renderers,
       settings,
       governance,
       approvals: {
@@ -323,6 +363,13 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         connectionId: (name) => mongoSessions.connectionId(name),
       },
       migrations: { targets: migrationTargets, models: mongoSessions.models, policy },
+      templates: {
+        services: templates,
+        drafts: new TemplateDrafts(redis, { prefix: templatesPrefix }),
+        proposer: llm ? new LlmParameterProposer(llm, { logger }) : undefined,
+        schedules: config.file.schedules,
+        connectionConfig,
+      },
     });
     const engine = new ConversationEngine({
       // History and audit records follow the replies (write-behind-session-store.ts); engine.idle() flushes them.
@@ -357,6 +404,22 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       signal: lifecycle.signal,
       cancel: () =>
         lifecycle.abort(new InterruptedError('threadql is shutting down (a restart or a deploy).')),
+      templates,
+      startScheduler: async (platforms) => {
+        for (const platform of platforms) reports.attach(platform);
+        const starting = templates.scheduler.start(platforms.map((p) => p.name)).then(
+          (summary) => logger.info(summary, 'report scheduler started'),
+          (err: unknown) => logger.error({ err }, 'report scheduler did not start; scheduled reports wait'),
+        );
+        // Start-up stays bounded: with Redis unreachable, BullMQ waits for it, and the reports start when it is back.
+        let timer: NodeJS.Timeout | undefined;
+        const waited = await Promise.race([
+          starting.then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 10_000))),
+        ]);
+        clearTimeout(timer);
+        if (!waited) logger.warn('report scheduler still starting (waiting for Redis); carrying on');
+      },
       readinessChecks: () => [
         { name: 'store', check: () => mongoSessions.ping() },
         { name: 'redis', check: async () => void (await rawRedis.ping()) },

@@ -130,6 +130,8 @@ export async function startPlatforms(
       started.push(discord);
       log.info(`Discord started (gateway, slash commands: ${config.file.discord.commands})`);
     }
+    // Scheduled reports go out once the platforms that deliver them run.
+    await threadql.startScheduler(started);
   } catch (error) {
     for (const platform of started.reverse()) {
       await platform

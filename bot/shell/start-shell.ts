@@ -40,5 +40,7 @@ export async function runShell(options: StartShellOptions): Promise<ShellPlatfor
     ...(options.prompt ? { prompt: options.prompt } : {}),
   });
   await shell.start(options.threadql.engine.handlersFor(shell));
+  // Scheduled reports of the shell print here as they fire.
+  await options.threadql.startScheduler([shell]);
   return shell;
 }

@@ -2,7 +2,7 @@
 import type { QueryResult } from '../db/database-dialect.ts';
 import { maskingNote } from '../governance/mask-result.ts';
 import type { Verdict } from '../safety/verdict.ts';
-import type { FileAttachment, Reply, ReplyPart } from './chat-platform.ts';
+import type { Button, FileAttachment, Reply, ReplyPart } from './chat-platform.ts';
 import type { Confirmation } from './confirmation-store.ts';
 import type { IntentChoice } from './intent-choice-store.ts';
 import type { LlmUsage } from './engine-ports.ts';
@@ -30,21 +30,19 @@ export function confirmCardReply({ confirmation, estimatedRows, usage }: Confirm
   if (estimatedRows !== undefined) impact.push(`EXPLAIN estimates ~${number.format(estimatedRows)} rows`);
   if (usage)
     impact.push(`LLM ${ms(usage.llmMs)}, ${number.format(usage.inputTokens + usage.outputTokens)} tokens`);
+  // A template run shows the template's own text (placeholders, not $1) and no Edit: edits belong to the template.
+  const template = confirmation.template;
+  const buttons: Button[] = [{ action: 'run', label: 'Run', style: 'primary', value: confirmation.id }];
+  if (!template) buttons.push({ action: 'edit', label: 'Edit SQL', value: confirmation.id });
+  buttons.push({ action: 'cancel', label: 'Cancel', style: 'danger', value: confirmation.id });
   return {
     parts: [
       { type: 'text', text: confirmation.explanation || 'Here is the query I would run:' },
-      { type: 'code', code: confirmation.sql, language: 'sql' },
+      { type: 'code', code: template?.sql ?? confirmation.sql, language: 'sql' },
       { type: 'context', text: impact.join(' · ') },
-      {
-        type: 'buttons',
-        buttons: [
-          { action: 'run', label: 'Run', style: 'primary', value: confirmation.id },
-          { action: 'edit', label: 'Edit SQL', value: confirmation.id },
-          { action: 'cancel', label: 'Cancel', style: 'danger', value: confirmation.id },
-        ],
-      },
+      { type: 'buttons', buttons },
     ],
-    fallback: `Run this query on ${confirmation.connectionName}? ${confirmation.sql}`,
+    fallback: `Run this query on ${confirmation.connectionName}? ${template?.name ?? confirmation.sql}`,
   };
 }
 
@@ -72,7 +70,7 @@ export function settledCardReply(confirmation: Confirmation, outcome: string): R
   return {
     parts: [
       { type: 'text', text: confirmation.explanation || 'Query' },
-      { type: 'code', code: confirmation.sql, language: 'sql' },
+      { type: 'code', code: confirmation.template?.sql ?? confirmation.sql, language: 'sql' },
       { type: 'context', text: outcome },
     ],
     fallback: outcome,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DryRunResult } from '../db/database-dialect.ts';
+import type { QueryParams } from '../db/database-dialect.ts';
 import type { StatementClass } from '../safety/verdict.ts';
 import type { ChartSuggestion } from './engine-ports.ts';
 
@@ -29,7 +30,23 @@ export interface Confirmation {
   impact?: DryRunResult;
   /** The confirm card's message id, so a click on any copy updates the card. */
   messageId?: string;
+  /** Bound parameter values for `sql` (a template run); sent apart from the text. */
+  params?: QueryParams;
+  /** The template this runs, shown on the card by its own text and values; its runs count as uses. */
+  template?: TemplateRun;
   expiresAt: string;
+}
+
+/** What a confirm card shows of a template run. */
+export interface TemplateRun {
+  id: string;
+  name: string;
+  /** The template's text with its `:name` placeholders (what people read; `sql` is what runs). */
+  sql: string;
+  /** `country=DE, since=2026-01-01`. */
+  values: string;
+  /** The chart title. */
+  title: string;
 }
 
 export type NewConfirmation = Omit<Confirmation, 'id' | 'sqlHash' | 'expiresAt'>;

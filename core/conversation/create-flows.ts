@@ -4,6 +4,11 @@
  * buttons and modals to it.
  */
 import type { Governance } from '../governance/governance.ts';
+import type { ConnectionConfig, SchedulesConfig } from '../../config/config-file.ts';
+import type { TemplateServices } from '../templates/create-template-services.ts';
+import type { ParameterProposer } from '../templates/propose-parameters.ts';
+import type { TemplateDrafts } from '../templates/template-drafts.ts';
+import { recordTemplateUse } from '../templates/template-usage.ts';
 import type { ConfirmationStore } from './confirmation-store.ts';
 import type { ConnectionProvider, EngineSettings, QueryGenerator, ResultRenderers } from './engine-ports.ts';
 import type { Flow } from './flow.ts';
@@ -17,6 +22,7 @@ import { ReadRunner } from './flows/read-runner.ts';
 import { MigrationApprovalFlow } from './flows/migration-approval-flow.ts';
 import { MigrationFlow } from './flows/migration-flow.ts';
 import { MigrationThread, type MigrationThreadDeps } from './flows/migration-thread.ts';
+import { ScheduleFlow } from './flows/schedule-flow.ts';
 import { SchemaFlow } from './flows/schema-flow.ts';
 import { refuseWrites } from './flows/statement-proposal.ts';
 import { ActAsFlow } from './flows/act-as-flow.ts';
@@ -26,6 +32,7 @@ import { WriteProposalFlow } from './flows/write-proposal-flow.ts';
 import type { ApprovalModels } from '../approvals/approval-models.ts';
 import type { ApprovalPolicy } from '../approvals/approval-policy.ts';
 import type { Types } from 'mongoose';
+import { TemplateFlow } from './flows/template-flow.ts';
 
 export interface FlowDeps {
   connections: ConnectionProvider;
@@ -46,12 +53,42 @@ export interface FlowDeps {
   };
   /** Schema migrations (issue 10): their targets, store models and approval policy; absent, no migration flows. */
   migrations?: Omit<MigrationThreadDeps, 'connections' | 'renderers'>;
+  /** Saved templates and scheduled reports (issue 11); absent in builds without them. */
+  templates?: {
+    services: TemplateServices;
+    drafts: TemplateDrafts;
+    /** Claude proposing parameters for literals; undefined when no LLM is configured. */
+    proposer: ParameterProposer | undefined;
+    schedules: SchedulesConfig;
+    connectionConfig(name: string): ConnectionConfig | undefined;
+  };
 }
 
 /** Every flow, wired. */
 export function createFlows(deps: FlowDeps): Flow[] {
   const { connections, generator, confirmations, choices, renderers, settings, governance } = deps;
-  const runner = new ReadRunner({ connections, renderers, settings, governance, confirmations });
+  const templates = deps.templates;
+  const runner = new ReadRunner({
+    connections,
+    renderers,
+    settings,
+    governance,
+    confirmations,
+    ...(templates
+      ? {
+          templateUses: {
+            record: async (templateId: string, actorKey: string, at: Date) => {
+              const { store, lock, index } = templates.services;
+              await recordTemplateUse({ models: store.models, lock, index }, store.id(templateId), {
+                actor: actorKey,
+                via: 'run',
+                at,
+              });
+            },
+          },
+        }
+      : {}),
+  });
   const approvals = deps.approvals;
   const thread = approvals ? new ApprovalThread({ connections, ...approvals }) : undefined;
   const writes =
@@ -69,7 +106,7 @@ export function createFlows(deps: FlowDeps): Flow[] {
     ? new MigrationThread({ ...deps.migrations, connections, renderers })
     : undefined;
   const migrations = migrationThread ? new MigrationFlow({ thread: migrationThread, settings }) : undefined;
-  return [
+  const flows: Flow[] = [
     new AskFlow({
       connections,
       generator,
@@ -93,4 +130,22 @@ export function createFlows(deps: FlowDeps): Flow[] {
         ]
       : []),
   ];
+  if (templates) {
+    flows.push(
+      new TemplateFlow({
+        templates: templates.services,
+        drafts: templates.drafts,
+        proposer: templates.proposer,
+        connections,
+        confirm,
+      }),
+      new ScheduleFlow({
+        templates: templates.services,
+        schedules: templates.schedules,
+        connections,
+        connectionConfig: templates.connectionConfig,
+      }),
+    );
+  }
+  return flows;
 }

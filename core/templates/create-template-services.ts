@@ -3,9 +3,11 @@
  * (Redis), the tick runner and the BullMQ scheduler. One call for bot/create-threadql.ts, tests and benches.
  */
 import type { Redis } from 'ioredis';
-import type { Limits, SchedulesConfig } from '../../config/config-file.ts';
+import type { ConnectionConfig, Limits, SchedulesConfig } from '../../config/config-file.ts';
 import type { Models } from '../../models/create-models.ts';
 import type { ConnectionProvider, ResultRenderers } from '../conversation/engine-ports.ts';
+import { toUserMessage } from '../errors.ts';
+import { checkScheduledReport } from '../governance/check-scheduled-report.ts';
 import type { Logger } from '../logger.ts';
 import { archiveUnusedTemplates } from './archive-unused-templates.ts';
 import { FailureCounter } from './failure-counter.ts';
@@ -33,9 +35,14 @@ export interface TemplateServicesOptions {
     attempts?: number;
     backoffMs?: number;
     concurrency?: number;
-    work?: boolean;
     lateAfterMs?: number;
+    /** False: no workers in this process (it only keeps the queue in step). */
+    work?: boolean;
   };
+  /** A connection's configuration (visibility, sensitive), for the governance check before each report. */
+  connectionConfig?: (
+    name: string,
+  ) => Pick<ConnectionConfig, 'name' | 'visibility' | 'sensitive'> | undefined;
   now?: () => Date;
   logger: Logger;
 }
@@ -49,6 +56,8 @@ export interface TemplateServices {
   scheduler: ReportScheduler;
   /** Defaults from threadql.yml `schedules`. */
   schedules: SchedulesConfig;
+  /** The prefix of every Redis key the feature writes. */
+  prefix: string;
 }
 
 /** Builds the services; call `scheduler.start()` to reconcile and begin working, `scheduler.close()` to stop. */
@@ -71,6 +80,14 @@ export function createTemplateServices(options: TemplateServicesOptions): Templa
     limits: options.limits,
     maxFailures: options.schedules.maxFailures,
     ...(options.scheduler?.lateAfterMs !== undefined ? { lateAfterMs: options.scheduler.lateAfterMs } : {}),
+    // Before each report: the bot may still post there, and the connection's governance allows its audience.
+    reportCheck: async (connectionName, channel) => {
+      const info = await options.sink.describeChannel?.(channel);
+      if (info && !info.canPost) return info.problem ?? 'I can no longer post in that channel.';
+      const config = options.connectionConfig?.(connectionName);
+      const check = config ? checkScheduledReport(config, info) : { allowed: true as const };
+      return check.allowed ? undefined : toUserMessage(check.error);
+    },
     now,
     logger: options.logger,
   });
@@ -82,5 +99,5 @@ export function createTemplateServices(options: TemplateServicesOptions): Templa
     now,
     logger: options.logger,
   });
-  return { store, index, lock, failures, runner, scheduler, schedules: options.schedules };
+  return { store, index, lock, failures, runner, scheduler, schedules: options.schedules, prefix };
 }

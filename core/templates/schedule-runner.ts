@@ -81,6 +81,11 @@ export interface ScheduleRunnerDeps {
   maxFailures: number;
   /** A run starting this long after its tick is marked late. Default 60 s. */
   lateAfterMs?: number;
+  /**
+   * Checked before each run: why a report of `connectionName` may not go into `channel` now (the bot was removed,
+   * the channel went public for a sensitive connection), or undefined when it may.
+   */
+  reportCheck?: (connectionName: string, channel: ChannelRef) => Promise<string | undefined>;
   now: () => Date;
   logger: Logger;
 }
@@ -209,6 +214,8 @@ export class ScheduleRunner {
         `the channel may no longer use the connection "${template.connectionName}" (threadql.yml channel bindings).`,
       );
     }
+    const refusal = await this.#deps.reportCheck?.(template.connectionName, channel);
+    if (refusal) throw new FinalFailure('permission_denied', refusal);
     const bound = await bindTemplate(template.databaseType, template.sql, template.parameters, values);
     // Classified again at every run: the classifier (or the template) may have changed since it was saved.
     const verdict = await connections.classify(template.connectionName, bound.query);
@@ -319,7 +326,9 @@ export class ScheduleRunner {
     const tick = context.tick.getTime();
     const refused =
       error instanceof FinalFailure &&
-      (error.code === 'needs_approval' || error.code === 'connection_not_allowed');
+      (error.code === 'needs_approval' ||
+        error.code === 'connection_not_allowed' ||
+        error.code === 'permission_denied');
     const status: RunStatus = refused ? 'refused' : 'failed';
     const reason = reasonOf(error);
     await models.ScheduleRun.updateOne(

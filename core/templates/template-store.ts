@@ -5,7 +5,7 @@
  * Queue side effects (BullMQ job schedulers) are the scheduler's: callers sync it after a schedule change.
  */
 import { randomBytes } from 'node:crypto';
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { DatabaseType } from '../../config/config-file.ts';
 import type { Models } from '../../models/create-models.ts';
 import type { QueryTemplateFields, TemplateSchedule } from '../../models/query-template.ts';
@@ -84,6 +84,11 @@ export class TemplateStore {
 
   get models(): Models {
     return this.#models;
+  }
+
+  /** A template id from its text form (as buttons and confirmations carry it). */
+  id(text: string): Types.ObjectId {
+    return new Types.ObjectId(text);
   }
 
   /** Appends an AuditEvent for a template or schedule (also used by the scheduler for runs). */

@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/load-config.ts';
 import { pathList } from '../../config/process-info.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
@@ -20,7 +21,7 @@ import {
   type JsonRecord,
   type RestCall,
 } from '../fakes/fake-discord.ts';
-import { isolatedMongoUri, services } from './services.ts';
+import { deleteRedisKeys, isolatedMongoUri, isolatedRedisPrefix, services } from './services.ts';
 
 export interface DiscordHarnessOptions {
   /** Extra env (ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL…). */
@@ -87,6 +88,7 @@ export class DiscordHarness {
         pathList: pathList(),
         erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
+        templatesPrefix: isolatedRedisPrefix(label),
       });
       const platforms = await startPlatforms(threadql, config, logger, {
         discord: { rest: { retries: 0 }, ...options.discord },
@@ -214,7 +216,11 @@ export class DiscordHarness {
     await this.discord.stop();
     await this.threadql.engine.idle();
     await this.threadql.store.dropDatabase().catch(() => {});
+    const prefix = this.threadql.templates.prefix;
     await this.threadql.close();
+    // The harness's own Redis keys (templates, the report queue); run after close so no worker writes more.
+    const redis = new Redis(services.redisUrl);
+    await deleteRedisKeys(redis, prefix).finally(() => redis.disconnect());
     await this.fake.close();
   }
 }

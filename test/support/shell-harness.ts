@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/load-config.ts';
 import { pathList } from '../../config/process-info.ts';
 import { createLogger } from '../../core/logger.ts';
 import { createThreadql, type Threadql } from '../../bot/create-threadql.ts';
 import { runShell } from '../../bot/shell/start-shell.ts';
 import type { ShellPlatform } from '../../bot/shell/shell-platform.ts';
-import { isolatedMongoUri, services } from './services.ts';
+import { deleteRedisKeys, isolatedMongoUri, isolatedRedisPrefix, services } from './services.ts';
 
 /** A real threadql (real store, Redis, databases, SDK) driven through the shell adapter's streams. */
 export class ShellHarness {
@@ -56,6 +57,7 @@ export class ShellHarness {
       logger: createLogger('silent'),
       pathList: pathList(),
       erdBrowser: false,
+      templatesPrefix: isolatedRedisPrefix(label),
     });
     const input = new PassThrough();
     const output = new PassThrough();
@@ -95,6 +97,10 @@ export class ShellHarness {
     await this.shell.finished();
     await this.threadql.engine.idle();
     await this.threadql.store.dropDatabase().catch(() => {});
+    const prefix = this.threadql.templates.prefix;
     await this.threadql.close();
+    // The harness's own Redis keys (templates, the report queue); run after close so no worker writes more.
+    const redis = new Redis(services.redisUrl);
+    await deleteRedisKeys(redis, prefix).finally(() => redis.disconnect());
   }
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/load-config.ts';
 import { pathList } from '../../config/process-info.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
@@ -20,7 +21,7 @@ import {
   postInteraction,
   type RecordedCall,
 } from '../fakes/fake-slack-api.ts';
-import { isolatedMongoUri, services } from './services.ts';
+import { deleteRedisKeys, isolatedMongoUri, isolatedRedisPrefix, services } from './services.ts';
 
 const SECRET = 'slack-harness-signing-secret';
 
@@ -110,6 +111,8 @@ export class SlackHarness {
         pathList: pathList(),
         erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
+        // A replica is the same deployment: it shares the primary's template keys and report queue.
+        templatesPrefix: primary?.threadql.templates.prefix ?? isolatedRedisPrefix(label),
       });
       const platforms = await startPlatforms(threadql, config, logger, {
         slack: {
@@ -308,7 +311,13 @@ export class SlackHarness {
     await this.threadql.engine.idle();
     // A replica leaves the shared store and fake to its primary.
     if (this.ownsFake) await this.threadql.store.dropDatabase().catch(() => {});
+    const prefix = this.threadql.templates.prefix;
     await this.threadql.close();
+    // The harness's own Redis keys (templates, the report queue); run after close so no worker writes more.
+    if (this.ownsFake) {
+      const redis = new Redis(services.redisUrl);
+      await deleteRedisKeys(redis, prefix).finally(() => redis.disconnect());
+    }
     if (this.ownsFake) await this.fake.stop();
   }
 }

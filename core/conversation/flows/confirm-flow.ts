@@ -55,10 +55,13 @@ export class ConfirmFlow implements Flow {
       await this.deps.writes.offerWrite(proposal);
       return;
     }
-    const { turn, card, sessionId, connectionName, sql, generation } = proposal;
+    const { turn, card, sessionId, connectionName, sql, generation, params, template } = proposal;
     const { driver } = await this.deps.connections.resolveByName(connectionName);
     const estimate = await driver
-      .explain(sql, { timeoutMs: this.deps.settings.limits.statementTimeoutMs })
+      .explain(sql, {
+        timeoutMs: this.deps.settings.limits.statementTimeoutMs,
+        ...(params ? { params } : {}),
+      })
       .catch(() => undefined);
     const usage = generation?.usage;
     const entry = await turn.history(sessionId, {
@@ -76,13 +79,17 @@ export class ConfirmFlow implements Flow {
       askerKey: turn.userKey,
       connectionName,
       question: proposal.question,
-      // Pasted SQL is no title; the generator's title or the question is.
-      title: generation ? (generation.title ?? proposal.question) : '',
+      // Pasted SQL is no title; the generator's title, the template's question or the question is.
+      title: template ? template.title : generation ? (generation.title ?? proposal.question) : '',
       sql,
       verdict: 'read',
-      explanation: proposal.editedBy
-        ? `Edited by ${proposal.editedBy}:`
-        : (generation?.explanation ?? 'Your query:'),
+      explanation: template
+        ? `Template *${template.name}*${template.values ? ` with ${template.values}` : ''}:`
+        : proposal.editedBy
+          ? `Edited by ${proposal.editedBy}:`
+          : (generation?.explanation ?? 'Your query:'),
+      ...(params ? { params } : {}),
+      ...(template ? { template } : {}),
       ...(generation?.chart ? { chart: generation.chart } : {}),
       messageId: card.messageId,
     });

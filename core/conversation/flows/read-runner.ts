@@ -33,6 +33,8 @@ export interface ReadRunnerDeps {
   settings: EngineSettings;
   /** Fresh tokens for cards a shutdown interrupted (Run again); without it such cards ask to try again. */
   confirmations?: ConfirmationStore;
+  /** Counts a template's use when a run of it succeeds (templates keep usageCount and lastUsedAt). */
+  templateUses?: { record(templateId: string, actorKey: string, at: Date): Promise<void> };
 }
 
 export class ReadRunner {
@@ -62,6 +64,7 @@ export class ReadRunner {
         timeoutMs: limits.statementTimeoutMs,
         maxRows: limits.maxRows,
         ...(turn.signal ? { signal: turn.signal } : {}),
+        ...(confirmation.params ? { params: confirmation.params } : {}),
       });
     } catch (error) {
       if (turn.interrupted) await this.interrupted(turn, confirmation, card, error);
@@ -73,6 +76,11 @@ export class ReadRunner {
       resultCount: result.rowCount,
       executionMs: result.durationMs,
     });
+    if (confirmation.template) {
+      await this.deps.templateUses
+        ?.record(confirmation.template.id, turn.userKey, settings.now())
+        .catch((error: unknown) => turn.logger.warn({ err: error }, 'could not count a template use'));
+    }
     await this.deliver(turn, outlet, confirmation, card, result);
   }
 
@@ -96,7 +104,10 @@ export class ReadRunner {
       else await sessions.appendHistory(confirmation.sessionId, entry);
       const detail =
         outcome.status === 'success'
-          ? { rows: outcome.resultCount }
+          ? {
+              rows: outcome.resultCount,
+              ...(confirmation.template ? { template: confirmation.template.name } : {}),
+            }
           : (outcome.error ?? { code: 'internal' });
       await turn.audit(action, detail, confirmation.sqlHash);
     } catch (err) {
@@ -221,6 +232,7 @@ export class ReadRunner {
     try {
       const { driver } = await connections.resolveByName(confirmation.connectionName);
       const stream = await driver.streamRead(confirmation.sql, {
+        ...(confirmation.params ? { params: confirmation.params } : {}),
         timeoutMs: settings.limits.statementTimeoutMs * 4,
         maxRows: Number.MAX_SAFE_INTEGER,
       });

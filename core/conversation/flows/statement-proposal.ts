@@ -1,7 +1,9 @@
 /** A statement threadql is about to offer in a thread, from Claude or pasted, and where non-reads go. */
+import type { QueryParams } from '../../db/database-dialect.ts';
 import type { Verdict } from '../../safety/verdict.ts';
 import { needsApprovalReply } from '../build-replies.ts';
 import type { PostedMessage } from '../chat-platform.ts';
+import type { TemplateRun } from '../confirmation-store.ts';
 import type { Generation } from '../engine-ports.ts';
 import type { Turn } from '../turn.ts';
 
@@ -21,6 +23,10 @@ export interface StatementProposal {
   generation?: QueryGeneration;
   /** Who edited it, when it came from an Edit. */
   editedBy?: string;
+  /** Bound parameter values for `sql` (a template run). */
+  params?: QueryParams;
+  /** The template being run, when it is one. */
+  template?: TemplateRun;
 }
 
 /** Where statements that are not reads go (the approval flow); reads get a confirm card instead. */
