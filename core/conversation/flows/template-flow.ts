@@ -296,7 +296,11 @@ export class TemplateFlow implements Flow {
     const card: PostedMessage = { thread: submit.thread, messageId: draft.messageId ?? '' };
     try {
       const sql = (submit.fields.sql ?? draft.sql).trim();
-      const parameters = parseParameterLines(submit.fields.parameters ?? '');
+      // A platform whose modals take one field (the shell) edits the query only.
+      const parameters =
+        submit.fields.parameters === undefined
+          ? draft.parameters
+          : parseParameterLines(submit.fields.parameters);
       await checkTemplate({ databaseType: draft.databaseType, sql, parameters }, (q) =>
         this.#deps.connections.classify(draft.connectionName, q),
       );
