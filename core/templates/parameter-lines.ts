@@ -19,7 +19,9 @@ export function formatParameterLines(parameters: readonly ParameterDefinition[])
   return parameters
     .map((p) => {
       const dflt = p.default === undefined || p.default === null ? '' : ` = ${String(p.default)}`;
-      return `${p.name} ${p.type}${dflt}${p.required ? ' required' : ''}`;
+      // Without a default a parameter reads as required, so an optional one says so.
+      const flag = p.required ? ' required' : dflt ? '' : ' optional';
+      return `${p.name} ${p.type}${dflt}${flag}`;
     })
     .join('\n');
 }

@@ -62,6 +62,18 @@ describe('threadql.yml', () => {
     expect(mongo.issues[0]).toContain('migrations (and their shadow database) are for SQL connections only');
   });
 
+  it('schedules: the default zone and failure limit, with an unknown zone named', () => {
+    expect(parseConfigText('connections: []\n', {}).schedules).toEqual({ timezone: 'UTC', maxFailures: 3 });
+    expect(
+      parseConfigText('schedules:\n  timezone: Europe/Berlin\n  maxFailures: 5\n', {}).schedules,
+    ).toEqual({
+      timezone: 'Europe/Berlin',
+      maxFailures: 5,
+    });
+    const error = configErrorOf(() => parseConfigText('schedules:\n  timezone: Europe/Berln\n', {}));
+    expect(error.issues).toEqual(['threadql.yml: schedules.timezone: unknown IANA time zone "Europe/Berln"']);
+  });
+
   it('names the key and the problem for a bad type, as the user wrote it', () => {
     const error = configErrorOf(() =>
       parseConfigText(

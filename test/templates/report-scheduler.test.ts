@@ -211,6 +211,48 @@ describe('the tick runner', () => {
   });
 });
 
+describe('before each report', () => {
+  it('a sensitive connection does not report into a public channel, and a channel the bot left is named', async () => {
+    let now = new Date('2026-03-07T06:00:00Z');
+    await withHarness('tpl-gov', { now: () => now, sensitive: true }, async (x) => {
+      const t = await template(x, 'salaries', 'SELECT count(*) AS n FROM customers');
+      const open = await schedule(x, t, '0 9 * * *', {}, 'CPUBLIC');
+      const left = await schedule(x, t, '0 10 * * *', {}, 'CLEFT');
+      x.sink.channels.set('CPUBLIC', { canPost: true, audience: 'public', name: 'general' });
+      x.sink.channels.set('CLEFT', {
+        canPost: false,
+        audience: 'private',
+        name: 'hr',
+        problem:
+          'I am not a member of #hr, so I cannot post there. Invite me: type `/invite @threadql` in #hr, then try again.',
+      });
+      const run = (id: string, tick: string) => {
+        now = new Date(Date.parse(tick) + 1000);
+        return x.services.runner.run({
+          scheduleId: id,
+          tick: Date.parse(tick),
+          jobId: 'j',
+          attemptsMade: 0,
+          maxAttempts: 3,
+        });
+      };
+      expect(await run(open._id, '2026-03-07T09:00:00Z')).toMatchObject({ kind: 'failed', paused: false });
+      expect(await run(left._id, '2026-03-07T10:00:00Z')).toMatchObject({ kind: 'failed', paused: false });
+      // Refusals go to the owner only, and nothing reached either channel.
+      expect(x.sink.deliveries.map((d) => [d.kind, d.to])).toEqual([
+        ['direct', owner.key],
+        ['direct', owner.key],
+      ]);
+      expect(textOf(x.sink.deliveries[0]!)).toContain(
+        'the connection is marked sensitive and #general is public',
+      );
+      expect(textOf(x.sink.deliveries[1]!)).toContain('Invite me');
+      const runs = await x.store.models.ScheduleRun.find({ schedule: { $in: [open._id, left._id] } }).lean();
+      expect(runs.map((r) => r.status)).toEqual(['refused', 'refused']);
+    });
+  });
+});
+
 describe('BullMQ, two replicas on one Redis', () => {
   it('a tick reached by both replicas, and by a second job, posts once; two schedules due the same minute both post', async () => {
     let now = T0;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { configFileSchema, type ConnectionConfig } from '../../config/config-file.ts';
 import { ConfiguredConnections } from '../../core/connections/connection-provider.ts';
-import type { ChannelRef, Reply } from '../../core/conversation/chat-platform.ts';
+import type { ChannelInfo, ChannelRef, Reply } from '../../core/conversation/chat-platform.ts';
 import { createResultRenderers } from '../../core/conversation/create-result-renderers.ts';
 import type { SchemaSnapshot } from '../../core/db/database-dialect.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -35,6 +35,12 @@ export interface Delivery {
 export class RecordingSink implements ReportSink {
   readonly deliveries: Delivery[] = [];
   failChannelPosts = 0;
+  /** What describeChannel answers per channel id (absent: the platform cannot tell). */
+  readonly channels = new Map<string, ChannelInfo>();
+
+  async describeChannel(channel: ChannelRef): Promise<ChannelInfo | undefined> {
+    return this.channels.get(channel.channel);
+  }
 
   async postToChannel(channel: ChannelRef, reply: Reply): Promise<void> {
     if (this.failChannelPosts > 0) {
@@ -72,6 +78,8 @@ export interface HarnessOptions {
   sink?: RecordingSink;
   /** Share another harness's store and Redis prefix (a second replica). */
   replicaOf?: TemplateHarness;
+  /** The connection's governance settings (sensitive, visibility) for the report check. */
+  sensitive?: boolean;
 }
 
 export class TemplateHarness {
@@ -137,6 +145,8 @@ export class TemplateHarness {
       limits: config.limits,
       schedules: { ...config.schedules, maxFailures: options.maxFailures ?? config.schedules.maxFailures },
       scheduler: { backoffMs: 5, ...options.scheduler },
+      connectionConfig: (name) =>
+        configs.find((c) => c.name === name) && { name, sensitive: options.sensitive ?? false },
       ...(options.now ? { now: options.now } : {}),
       logger: createLogger('silent'),
     });
