@@ -329,8 +329,6 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
     const renderers = createResultRenderers({ charts, ...(browser ? { browser } : {}) });
     const templatesPrefix = options.templatesPrefix ?? 'threadql:';
     const reports = new PlatformReportSink();
-    const connectionConfig = (name: string) =>
-      targets.find((c) => c.name.toLowerCase() === name.toLowerCase());
     const templates = createTemplateServices({
       models: mongoSessions.models,
       redis,
@@ -341,7 +339,8 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       sink: reports,
       limits: config.file.limits,
       schedules: config.file.schedules,
-      connectionConfig,
+      checkReport: (name, channel) => governance.checkScheduledReport(name, channel),
+      now,
       logger: logger.child({ component: 'reports' }),
     });
     closers.push(() => templates.scheduler.close());
@@ -368,7 +367,6 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
         drafts: new TemplateDrafts(redis, { prefix: templatesPrefix }),
         proposer: llm ? new LlmParameterProposer(llm, { logger }) : undefined,
         schedules: config.file.schedules,
-        connectionConfig,
       },
     });
     const engine = new ConversationEngine({

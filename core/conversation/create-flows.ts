@@ -4,7 +4,7 @@
  * buttons and modals to it.
  */
 import type { Governance } from '../governance/governance.ts';
-import type { ConnectionConfig, SchedulesConfig } from '../../config/config-file.ts';
+import type { SchedulesConfig } from '../../config/config-file.ts';
 import type { TemplateServices } from '../templates/create-template-services.ts';
 import type { ParameterProposer } from '../templates/propose-parameters.ts';
 import type { TemplateDrafts } from '../templates/template-drafts.ts';
@@ -60,7 +60,6 @@ export interface FlowDeps {
     /** Claude proposing parameters for literals; undefined when no LLM is configured. */
     proposer: ParameterProposer | undefined;
     schedules: SchedulesConfig;
-    connectionConfig(name: string): ConnectionConfig | undefined;
   };
 }
 
@@ -143,7 +142,7 @@ export function createFlows(deps: FlowDeps): Flow[] {
         templates: templates.services,
         schedules: templates.schedules,
         connections,
-        connectionConfig: templates.connectionConfig,
+        governance,
       }),
     );
   }

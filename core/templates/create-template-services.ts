@@ -3,11 +3,12 @@
  * (Redis), the tick runner and the BullMQ scheduler. One call for bot/create-threadql.ts, tests and benches.
  */
 import type { Redis } from 'ioredis';
-import type { ConnectionConfig, Limits, SchedulesConfig } from '../../config/config-file.ts';
+import type { Limits, SchedulesConfig } from '../../config/config-file.ts';
 import type { Models } from '../../models/create-models.ts';
 import type { ConnectionProvider, ResultRenderers } from '../conversation/engine-ports.ts';
 import { toUserMessage } from '../errors.ts';
-import { checkScheduledReport } from '../governance/check-scheduled-report.ts';
+import type { ChannelInfo } from '../conversation/chat-platform.ts';
+import type { ScheduledReportCheck } from '../governance/check-scheduled-report.ts';
 import type { Logger } from '../logger.ts';
 import { archiveUnusedTemplates } from './archive-unused-templates.ts';
 import { FailureCounter } from './failure-counter.ts';
@@ -39,10 +40,11 @@ export interface TemplateServicesOptions {
     /** False: no workers in this process (it only keeps the queue in step). */
     work?: boolean;
   };
-  /** A connection's configuration (visibility, sensitive), for the governance check before each report. */
-  connectionConfig?: (
-    name: string,
-  ) => Pick<ConnectionConfig, 'name' | 'visibility' | 'sensitive'> | undefined;
+  /** The governance check before each report (Governance.checkScheduledReport): may this audience get it? */
+  checkReport?: (
+    connectionName: string,
+    channel: Pick<ChannelInfo, 'audience' | 'name'> | undefined,
+  ) => ScheduledReportCheck;
   now?: () => Date;
   logger: Logger;
 }
@@ -84,8 +86,7 @@ export function createTemplateServices(options: TemplateServicesOptions): Templa
     reportCheck: async (connectionName, channel) => {
       const info = await options.sink.describeChannel?.(channel);
       if (info && !info.canPost) return info.problem ?? 'I can no longer post in that channel.';
-      const config = options.connectionConfig?.(connectionName);
-      const check = config ? checkScheduledReport(config, info) : { allowed: true as const };
+      const check = options.checkReport?.(connectionName, info) ?? { allowed: true as const };
       return check.allowed ? undefined : toUserMessage(check.error);
     },
     now,

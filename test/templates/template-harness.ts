@@ -20,6 +20,7 @@ import {
   type TemplateServices,
   type TemplateServicesOptions,
 } from '../../core/templates/create-template-services.ts';
+import { checkScheduledReport } from '../../core/governance/check-scheduled-report.ts';
 import type { ReportSink } from '../../core/templates/report-sink.ts';
 import { openModelStore, type ModelStore } from '../models/model-store.ts';
 import { services } from '../support/services.ts';
@@ -145,8 +146,8 @@ export class TemplateHarness {
       limits: config.limits,
       schedules: { ...config.schedules, maxFailures: options.maxFailures ?? config.schedules.maxFailures },
       scheduler: { backoffMs: 5, ...options.scheduler },
-      connectionConfig: (name) =>
-        configs.find((c) => c.name === name) && { name, sensitive: options.sensitive ?? false },
+      checkReport: (name, channel) =>
+        checkScheduledReport({ name, sensitive: options.sensitive ?? false }, channel),
       ...(options.now ? { now: options.now } : {}),
       logger: createLogger('silent'),
     });

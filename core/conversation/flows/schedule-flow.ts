@@ -4,8 +4,8 @@
  * not allow the template's connection, when the bot cannot post there (said plainly, with the fix), or when the
  * connection's governance forbids reports to that audience. MongoDB keeps the schedule; the queue follows it.
  */
-import type { ConnectionConfig, SchedulesConfig } from '../../../config/config-file.ts';
-import { checkScheduledReport } from '../../governance/check-scheduled-report.ts';
+import type { SchedulesConfig } from '../../../config/config-file.ts';
+import type { Governance } from '../../governance/governance.ts';
 import { PermissionError, ValidationError } from '../../errors.ts';
 import {
   coerceParameterValue,
@@ -28,8 +28,8 @@ export interface ScheduleFlowDeps {
   /** threadql.yml `schedules` (the default zone). */
   schedules: SchedulesConfig;
   connections: Pick<ConnectionProvider, 'allowedFor'>;
-  /** A connection's configuration (visibility, sensitive) for the governance check. */
-  connectionConfig(name: string): Pick<ConnectionConfig, 'name' | 'visibility' | 'sensitive'> | undefined;
+  /** Governance: may a report of the connection go to the channel's audience? */
+  governance: Pick<Governance, 'checkScheduledReport'>;
 }
 
 export class ScheduleFlow implements Flow {
@@ -70,14 +70,11 @@ export class ScheduleFlow implements Flow {
       if (info && !info.canPost) {
         throw new PermissionError(info.problem ?? `I cannot post in ${label}.`);
       }
-      const config = this.#deps.connectionConfig(template.connectionName);
-      if (config) {
-        const check = checkScheduledReport(
-          config,
-          info ? { audience: info.audience, ...(info.name ? { name: info.name } : {}) } : undefined,
-        );
-        if (!check.allowed) throw check.error;
-      }
+      const check = this.#deps.governance.checkScheduledReport(
+        template.connectionName,
+        info ? { audience: info.audience, ...(info.name ? { name: info.name } : {}) } : undefined,
+      );
+      if (!check.allowed) throw check.error;
       // All values are checked now (with defaults), but only the given ones are kept: defaults may change later.
       resolveParameterValues(template.parameters, args.values);
       const given: Record<string, ParameterValue> = {};
