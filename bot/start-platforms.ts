@@ -19,6 +19,8 @@ import { SlackPlatform, type SlackPlatformOptions } from './slack/slack-platform
 export interface PlatformOverrides {
   slack?: Partial<SlackPlatformOptions>;
   discord?: Partial<DiscordPlatformOptions>;
+  /** Told as each platform starts serving (a shutdown during start-up stops the ones already serving). */
+  onStarted?: (platform: ChatPlatform) => void;
 }
 
 const BOLT_LEVELS: Record<string, LogLevel> = {
@@ -105,6 +107,7 @@ export async function startPlatforms(
       });
       await slack.start(threadql.engine.handlersFor(slack));
       started.push(slack);
+      overrides.onStarted?.(slack);
       const address = slack.httpAddress;
       if (slack.mode === 'socket') log.info('Slack started in Socket Mode');
       else
@@ -128,6 +131,7 @@ export async function startPlatforms(
       });
       await discord.start(threadql.engine.handlersFor(discord));
       started.push(discord);
+      overrides.onStarted?.(discord);
       log.info(`Discord started (gateway, slash commands: ${config.file.discord.commands})`);
     }
     // Scheduled reports go out once the platforms that deliver them run.

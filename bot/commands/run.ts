@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { pathList } from '../../config/process-info.ts';
 import { toUserMessage } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
+import type { ChatPlatform } from '../../core/conversation/chat-platform.ts';
 import { createThreadql, type Threadql } from '../create-threadql.ts';
 import { GracefulShutdown } from '../graceful-shutdown.ts';
 import { operatorRoutes, startOperatorServer } from '../operator/operator-endpoints.ts';
@@ -41,7 +42,31 @@ export function registerRunCommand(program: Command): void {
         return;
       }
       const logger = createLogger(config.env.THREADQL_LOG_LEVEL);
-      let threadql: Threadql;
+      // Signals are handled from the start: one that arrives while threadql is still starting (the scheduler
+      // connecting after Slack already serves) shuts down what has started instead of killing the process mid-turn.
+      let threadql: Threadql | undefined;
+      let platforms: ChatPlatform[] = [];
+      let operator: { port: number; close(): Promise<void> } | undefined;
+      new GracefulShutdown({
+        graceMs: config.file.shutdown.graceMs,
+        logger,
+        steps: {
+          cancel: () => threadql?.cancel(),
+          drain: async () => {
+            // Stop taking events first (a load balancer moves on), then let the cancelled turns write their replies.
+            await Promise.all(
+              platforms.map((p) => (p instanceof SlackPlatform ? p.stopAccepting() : undefined)),
+            );
+            await threadql?.engine.idle();
+            for (const p of platforms)
+              await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'stop failed'));
+          },
+          close: async () => {
+            await operator?.close();
+            await threadql?.close();
+          },
+        },
+      }).install();
       try {
         threadql = await createThreadql({
           config,
@@ -52,47 +77,29 @@ export function registerRunCommand(program: Command): void {
       } catch (error) {
         startFailed(error);
       }
-      for (const line of threadql.describe()) logger.info(line);
-      const platforms = await startPlatforms(threadql, config, logger).catch(async (error: unknown) => {
-        await threadql.close();
+      const started = threadql;
+      for (const line of started.describe()) logger.info(line);
+      platforms = await startPlatforms(started, config, logger, {
+        onStarted: (platform) => platforms.push(platform),
+      }).catch(async (error: unknown) => {
+        await started.close();
         startFailed(error);
       });
       // In Slack HTTP mode the operator endpoints share Bolt's port; otherwise they get HEALTH_PORT, when set.
       const slackHttp = platforms.some((p) => p instanceof SlackPlatform && p.mode === 'http');
-      let operator: { port: number; close(): Promise<void> } | undefined;
       if (!slackHttp && config.env.HEALTH_PORT) {
         operator = await startOperatorServer(
           operatorRoutes({
-            metrics: threadql.metrics,
-            checks: () => [...threadql.readinessChecks(), ...platformReadiness(platforms)],
+            metrics: started.metrics,
+            checks: () => [...started.readinessChecks(), ...platformReadiness(platforms)],
           }),
           { port: config.env.HEALTH_PORT },
         ).catch(async (error: unknown) => {
           for (const p of platforms) await p.stop().catch(() => {});
-          await threadql.close();
+          await started.close();
           startFailed(error);
         });
         logger.info({ port: operator.port }, 'operator endpoints: /healthz, /readyz, /metrics');
       }
-      new GracefulShutdown({
-        graceMs: config.file.shutdown.graceMs,
-        logger,
-        steps: {
-          cancel: () => threadql.cancel(),
-          drain: async () => {
-            // Stop taking events first (a load balancer moves on), then let the cancelled turns write their replies.
-            await Promise.all(
-              platforms.map((p) => (p instanceof SlackPlatform ? p.stopAccepting() : undefined)),
-            );
-            await threadql.engine.idle();
-            for (const p of platforms)
-              await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'stop failed'));
-          },
-          close: async () => {
-            await operator?.close();
-            await threadql.close();
-          },
-        },
-      }).install();
     });
 }

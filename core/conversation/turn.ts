@@ -209,8 +209,7 @@ export class Turn {
     };
     let kept = false;
     if (options.sessionId) {
-      if (sessions.recordHistory) await sessions.recordHistory(options.sessionId, entry);
-      else await sessions.appendHistory(options.sessionId, entry);
+      await sessions.appendHistory(options.sessionId, entry);
       kept = true;
     } else if (dependencyOf(error) === 'store' && sessions.recordHistory) {
       // The session could not even be read: keep the question for the thread's session, opened on replay.

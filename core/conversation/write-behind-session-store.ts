@@ -85,6 +85,20 @@ export class WriteBehindSessionStore implements SessionStore {
     return predicted;
   }
 
+  /**
+   * A history entry that must be durable before the turn answers (a question kept while the store is down): not
+   * written behind, but handed to the inner store now, after the thread's pending writes.
+   */
+  async recordHistory(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    open?: Parameters<NonNullable<SessionStore['recordHistory']>>[2],
+  ): Promise<{ queued: boolean; sequence?: number }> {
+    await this.#settled(sessionId);
+    if (this.#inner.recordHistory) return this.#inner.recordHistory(sessionId, entry, open);
+    return { queued: false, sequence: await this.#inner.appendHistory(sessionId, entry) };
+  }
+
   async audit(event: AuditEvent): Promise<void> {
     this.#enqueue(event.threadKey, 'audit event', event, () => this.#inner.audit(event));
   }

@@ -99,9 +99,9 @@ export class ReadRunner {
       ...outcome,
     };
     try {
-      const { sessions } = turn.services;
-      if (sessions.recordHistory) await sessions.recordHistory(confirmation.sessionId, entry);
-      else await sessions.appendHistory(confirmation.sessionId, entry);
+      // Handed to the session store before the result goes out: written behind the reply, kept in the durable
+      // outbox while the store is down.
+      await turn.services.sessions.appendHistory(confirmation.sessionId, entry);
       const detail =
         outcome.status === 'success'
           ? {
