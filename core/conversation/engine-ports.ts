@@ -97,6 +97,18 @@ export interface SessionStore {
     entry: HistoryEntryInput,
     open?: { thread: ThreadRef; user: UserRef; connectionName: string; question: string },
   ): Promise<{ queued: boolean; sequence?: number }>;
+  /**
+   * Journal first (optional): keeps the entry durably now (a local journal) and returns the write that stores it,
+   * resolving with its sequence number (0 while it waits for a replay). A store that writes behind the replies
+   * stages before it answers, so a process killed after a reply loses no record.
+   */
+  stageHistory?(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    hint?: { sequence?: number },
+  ): Promise<() => Promise<number>>;
+  /** Journal first for an audit event (see stageHistory). */
+  stageAudit?(event: Parameters<SessionStore['audit']>[0]): Promise<() => Promise<void>>;
 }
 
 export interface ResolvedConnection {

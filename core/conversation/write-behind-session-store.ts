@@ -11,10 +11,11 @@
  *   process appended since). Turns of one thread run one at a time in a process, so only another replica writing
  *   the same thread at the same moment can take the predicted number; the entry then lands on the next free one
  *   and a warning names both. With no prediction (a session this process has not read) the append is awaited.
- * - Nothing lost quietly: in production the inner store is the OutboxedSessionStore (core/outbox), which keeps
- *   what the store cannot take in the durable outbox and replays it; any other failure (a refused record) is
- *   logged with its content. Only a crash in the milliseconds between a reply and its write being handed to the
- *   inner store loses that write.
+ * - Nothing lost: when the inner store journals (stageHistory/stageAudit: the OutboxedSessionStore of core/outbox
+ *   in production), each record is on disk before the call returns, so before the reply, and only its write to the
+ *   store follows behind; a process killed in between leaves it for replay (by its restart, or a replica sharing
+ *   the data directory). A record the store refuses (not an outage) is logged with its content. Without a journal
+ *   (tests), a crash between a reply and its write loses that write.
  * - `idle()` resolves when everything accepted so far is written (tests, shutdown).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -71,8 +72,11 @@ export class WriteBehindSessionStore implements SessionStore {
       return sequence;
     }
     this.#setNext(sessionId, predicted + 1);
+    const write = this.#inner.stageHistory
+      ? await this.#inner.stageHistory(sessionId, entry, { sequence: predicted })
+      : () => this.#inner.appendHistory(sessionId, entry, { sequence: predicted });
     this.#enqueue(sessionId, 'history entry', { sessionId, entry }, async () => {
-      const sequence = await this.#inner.appendHistory(sessionId, entry, { sequence: predicted });
+      const sequence = await write();
       // 0: the store was unreachable and the durable outbox kept the entry; it gets its number at replay.
       if (sequence !== predicted && sequence !== 0) {
         this.#options.logger.warn(
@@ -100,7 +104,10 @@ export class WriteBehindSessionStore implements SessionStore {
   }
 
   async audit(event: AuditEvent): Promise<void> {
-    this.#enqueue(event.threadKey, 'audit event', event, () => this.#inner.audit(event));
+    const write = this.#inner.stageAudit
+      ? await this.#inner.stageAudit(event)
+      : () => this.#inner.audit(event);
+    this.#enqueue(event.threadKey, 'audit event', event, write);
   }
 
   async setConnection(sessionId: string, connectionName: string): Promise<void> {

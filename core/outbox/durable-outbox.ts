@@ -3,7 +3,8 @@
  * append-only JSON-lines file and delivered later, in the order they were added. `append` returns once the record
  * is on disk (fdatasync), so a crash or a SIGKILL after it loses nothing; `drain` hands records to a delivery
  * function oldest first and stops at the first one that must wait (order is kept), marking each delivered record
- * done. Delivery must be idempotent: a crash between delivering and marking done redelivers that record.
+ * done. Delivery must be idempotent: a crash between delivering and marking done redelivers that record. Used as a
+ * write-ahead journal too: a record appended before the reply and written by its own writer is `settle`d by it.
  *
  * One file per process (`outbox-<host>-<pid>-<nonce>.jsonl`), so replicas sharing a data directory never write one
  * file; at open, files of processes on this host that are no longer running are claimed (renamed, then copied
@@ -204,6 +205,16 @@ export class DurableOutbox {
   }
 
   /**
+   * Marks one record delivered by its writer (a journal entry written to the store behind the reply), wherever it
+   * is in the queue. Not synced: losing the marker only means one idempotent redelivery.
+   */
+  async settle(id: string): Promise<void> {
+    await this.#write(`${JSON.stringify({ op: 'done', id })}\n`, false, () => this.#remove(id));
+    this.#options.onDepth?.(this.#pending.length);
+    await this.#compact();
+  }
+
+  /**
    * Delivers pending records oldest first until one answers `retry` (it and the rest stay, in order) or none are
    * left. Records added meanwhile are delivered in the same pass. One drain runs at a time; a second call joins it.
    */
@@ -229,10 +240,8 @@ export class DurableOutbox {
       const record = this.#pending[0]!;
       const outcome = await deliver(record);
       if (outcome === 'retry') break;
-      const settle = () => {
-        this.#pending.shift();
-        this.#markers += 1;
-      };
+      // By id: the record's own writer may have settled it while it was being delivered here.
+      const settle = () => this.#remove(record.id);
       if (outcome === 'done') {
         // Not synced one by one: losing a done marker only means one idempotent redelivery.
         await this.#write(`${JSON.stringify({ op: 'done', id: record.id })}\n`, false, settle);
@@ -289,6 +298,12 @@ export class DurableOutbox {
       }
       this.#markers = 0;
     });
+  }
+
+  #remove(id: string): void {
+    const index = this.#pending.findIndex((r) => r.id === id);
+    if (index >= 0) this.#pending.splice(index, 1);
+    this.#markers += 1;
   }
 
   #write(text: string, sync: boolean, then: () => void): Promise<void> {

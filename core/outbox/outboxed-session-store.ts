@@ -7,6 +7,10 @@
  *
  * Order is kept per process: while anything waits in the outbox, new records queue behind it (after one attempt
  * to drain it), so the store receives them in the order they were made.
+ *
+ * Journal first: `stageHistory` and `stageAudit` put a record in the outbox (on disk) before the reply goes out and
+ * hand back the write to the store, which the write-behind layer runs after the reply; a process killed between
+ * the two leaves the record for replay (by its restart, or by a replica sharing the data directory).
  */
 import { randomUUID } from 'node:crypto';
 import type { ThreadRef, UserRef } from '../conversation/chat-platform.ts';
@@ -71,6 +75,10 @@ export class OutboxedSessionStore implements SessionStore {
   #adopter: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  /** Journal records (staged) that their own writer will store; the rest of the outbox waits for a replay. */
+  readonly #journal = new Set<string>();
+  /** Journal records whose write is running: a replay waits for it instead of writing them twice. */
+  readonly #writing = new Map<string, Promise<boolean>>();
 
   constructor(
     inner: ReplayableSessionStore,
@@ -184,6 +192,31 @@ export class OutboxedSessionStore implements SessionStore {
     await this.#record('feedback', input, () => this.#inner.recordFeedback(input));
   }
 
+  // ---- journal first: on disk before the reply, written to the store behind it ----
+
+  /** Journals a history entry; the returned write stores it (its sequence, or 0 when it waits for a replay). */
+  async stageHistory(
+    sessionId: string,
+    entry: HistoryEntryInput,
+    hint: { sequence?: number } = {},
+  ): Promise<() => Promise<number>> {
+    const payload: HistoryPayload = { sessionId, entry };
+    const write = await this.#stage('history', payload, (id, at) =>
+      this.#inner.appendHistoryOnce(sessionId, entry, {
+        id,
+        at,
+        ...(hint.sequence ? { sequence: hint.sequence } : {}),
+      }),
+    );
+    return async () => (await write()) ?? 0;
+  }
+
+  /** Journals an audit event; the returned write stores it. */
+  async stageAudit(event: AuditInput): Promise<() => Promise<void>> {
+    const write = await this.#stage('audit', event, (id, at) => this.#inner.auditOnce(event, { id, at }));
+    return async () => void (await write());
+  }
+
   // ---- reads and bookkeeping: bounded, fail fast while the store is down ----
 
   openSession(
@@ -203,6 +236,51 @@ export class OutboxedSessionStore implements SessionStore {
     return this.#store(() => this.#inner.setConnection(sessionId, connectionName));
   }
 
+  /**
+   * Appends the record to the outbox (on disk when this resolves) and returns its write: straight to the store,
+   * settling the record, when no older record waits for a replay; otherwise (older records wait, or the store is
+   * down) the record stays for the replay, in order, and the write resolves undefined. A refusal that is not an
+   * outage is thrown, and the replay dead-letters the record.
+   */
+  async #stage<T>(
+    kind: string,
+    payload: unknown,
+    direct: (id: string, at: Date) => Promise<T>,
+  ): Promise<() => Promise<T | undefined>> {
+    const { id, at } = await this.#outbox.append(kind, payload);
+    this.#journal.add(id);
+    return async () => {
+      if (!this.#journal.has(id)) return undefined; // a replay took it
+      if (this.#waiting() > 0) {
+        this.#journal.delete(id);
+        void this.flush().catch(() => undefined);
+        return undefined;
+      }
+      let written!: (ok: boolean) => void;
+      this.#writing.set(id, new Promise((resolve) => (written = resolve)));
+      let ok = false;
+      try {
+        const value = await this.#store(() => direct(id, new Date(at)));
+        ok = true;
+        await this.#outbox.settle(id);
+        return value;
+      } catch (error) {
+        if (!(error instanceof DependencyDownError)) throw error;
+        return undefined;
+      } finally {
+        this.#journal.delete(id);
+        this.#writing.delete(id);
+        written(ok);
+        if (!ok) this.#scheduleReplay();
+      }
+    };
+  }
+
+  /** Records in the outbox that wait for a replay (kept from an outage or adopted), not journal records being written. */
+  #waiting(): number {
+    return this.#outbox.depth - this.#journal.size;
+  }
+
   #store<T>(work: () => Promise<T>): Promise<T> {
     return this.#breakers.call('store', work);
   }
@@ -218,8 +296,8 @@ export class OutboxedSessionStore implements SessionStore {
   ): Promise<{ queued: true } | { queued: false; value: T }> {
     const id = randomUUID();
     const at = new Date();
-    if (this.#outbox.depth > 0) await this.flush().catch(() => undefined);
-    if (this.#outbox.depth === 0) {
+    if (this.#waiting() > 0) await this.flush().catch(() => undefined);
+    if (this.#waiting() === 0) {
       try {
         return { queued: false, value: await this.#store(() => direct(id, at)) };
       } catch (error) {
@@ -236,6 +314,9 @@ export class OutboxedSessionStore implements SessionStore {
   }
 
   async #deliver(record: OutboxRecord): Promise<DeliveryOutcome> {
+    const writing = this.#writing.get(record.id);
+    if (writing) return (await writing) ? 'done' : 'retry';
+    this.#journal.delete(record.id); // taken by this replay: its writer skips it
     const at = new Date(record.at);
     try {
       await this.#store(async () => {

@@ -140,3 +140,79 @@ test('history and audit written while the store is down are kept on disk and rep
   await second.outbox.close();
   second.breakers.shutdown();
 });
+
+test('journal first: a staged record is on disk before its write, and a process that dies before writing it loses nothing', async () => {
+  const session = await mongo.openSession(
+    { ...thread, thread: '1700000000.000200' },
+    user,
+    'sample',
+    'how many refunds?',
+  );
+  const first = await sessionStore();
+  const write = await first.sessions.stageHistory(session.id, {
+    type: 'query',
+    userInput: 'how many refunds?',
+    userKey,
+    status: 'awaiting_confirmation',
+  });
+  // The audit event's write is never run: the process dies before it.
+  await first.sessions.stageAudit({ action: 'query.asked', actorKey: userKey, threadKey });
+  // Both are on disk before anything reaches the store: what a reply sent now could count on.
+  expect(first.outbox.pending().map((r) => r.kind)).toEqual(['history', 'audit']);
+  expect(await mongo.models.QueryHistory.countDocuments({ session: session.id })).toBe(0);
+  // The history entry's write runs (behind the reply).
+  expect(await write()).toBe(1);
+  expect(first.outbox.pending().map((r) => r.kind)).toEqual(['audit']);
+  // Dies: the file is closed as a killed process leaves it (no last replay).
+  await first.outbox.close();
+  await first.sessions.close();
+  first.breakers.shutdown();
+  expect(await mongo.models.AuditEvent.countDocuments({ thread: threadKey, action: 'query.asked' })).toBe(0);
+
+  // The next run (or a replica sharing the data directory) replays what was left, once.
+  const second = await sessionStore();
+  await second.sessions.flush();
+  expect(second.sessions.queued).toBe(0);
+  expect(await mongo.models.AuditEvent.countDocuments({ thread: threadKey, action: 'query.asked' })).toBe(1);
+  expect(await mongo.models.QueryHistory.countDocuments({ session: session.id })).toBe(1);
+  await second.sessions.close();
+  await second.outbox.close();
+  second.breakers.shutdown();
+});
+
+test('journal first with the store down: the write leaves the record, later records queue behind it, all replayed in order', async () => {
+  const session = await mongo.openSession(
+    { ...thread, thread: '1700000000.000300' },
+    user,
+    'sample',
+    'how many returns?',
+  );
+  const running = await sessionStore();
+  await ferret.stop();
+  const entry = (status: string) => ({
+    type: 'query' as const,
+    userInput: 'how many returns?',
+    userKey,
+    status: status as 'success',
+  });
+  const down = await running.sessions.stageHistory(session.id, entry('awaiting_confirmation'));
+  expect(await down()).toBe(0); // kept for the replay
+  const behind = await running.sessions.stageHistory(session.id, entry('success'));
+  expect(await behind()).toBe(0); // an older record waits: this one queues behind it
+  expect(running.sessions.queued).toBe(2);
+  await ferret.start();
+  await eventuallyEmpty(running.sessions);
+  const history = await mongo.models.QueryHistory.find({ session: session.id }).sort({ sequence: 1 }).lean();
+  expect(history.map((h) => h.executionStatus)).toEqual(['pending', 'success']);
+  await running.sessions.close();
+  await running.outbox.close();
+  running.breakers.shutdown();
+});
+
+async function eventuallyEmpty(sessions: OutboxedSessionStore): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (sessions.queued > 0) {
+    if (Date.now() > deadline) throw new Error(`the outbox still holds ${sessions.queued} record(s)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -161,3 +161,29 @@ test('a running outbox takes over the file of a process that stopped next to it'
   // Adopted records are this process's now: on disk in its own file.
   expect(readFileSync(running.path, 'utf8')).toContain('"id":"r-1"');
 });
+
+test('a journal record settled by its own writer leaves the queue from wherever it is, and survives no restart', async () => {
+  const path = dir();
+  const outbox = await open(path);
+  const [a, b, c] = [
+    await outbox.append('audit', { n: 1 }),
+    await outbox.append('audit', { n: 2 }),
+    await outbox.append('audit', { n: 3 }),
+  ];
+  await outbox.settle(b!.id);
+  expect(outbox.pending().map((r) => r.id)).toEqual([a!.id, c!.id]);
+  // A drain delivering a record its writer settles meanwhile removes that one, not its neighbour.
+  const seen: string[] = [];
+  await outbox.drain(async (r) => {
+    seen.push(r.id);
+    if (r.id === a!.id) await outbox.settle(a!.id);
+    return 'done';
+  });
+  expect(seen).toEqual([a!.id, c!.id]);
+  expect(outbox.depth).toBe(0);
+  await outbox.append('audit', { n: 4 }).then((r) => outbox.settle(r.id));
+  await outbox.close();
+  const reopened = await open(path, { isRunning: () => false });
+  await reopened.adoptOrphans();
+  expect(reopened.depth).toBe(0);
+});
