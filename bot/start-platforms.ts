@@ -13,7 +13,8 @@ import { operatorRoutes } from './operator/operator-endpoints.ts';
 import { platformReadiness } from './operator/platform-readiness.ts';
 import { degradingOnce, memoryOnce, redisOnce } from './slack/event-dedupe.ts';
 import { slackEnvOptions } from './slack/slack-env-options.ts';
-import { SlackPlatform, type SlackPlatformOptions } from './slack/slack-platform.ts';
+import { SlackPlatform } from './slack/slack-platform.ts';
+import type { SlackPlatformOptions } from './slack/slack-platform-options.ts';
 
 /** Options layered over what the environment says, per platform (tests: port 0, processBeforeResponse…). */
 export interface PlatformOverrides {

@@ -97,3 +97,12 @@ export function toPlatformError(method: string, error: unknown): PlatformError {
   }
   return new PlatformError('platform_failed', `Slack call ${method} failed`, { cause: error, detail });
 }
+
+/** Runs one Web API call, turning its failure into the PlatformError of toPlatformError. */
+export async function callSlack<T>(method: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toPlatformError(method, error);
+  }
+}

@@ -3,8 +3,9 @@
  * read it. Said plainly when the bot cannot post, with the fix (invite it), since a scheduled report into a
  * channel the bot is not in would otherwise fail at its first tick.
  */
-import type { ChannelInfo } from '../../core/conversation/chat-platform.ts';
-import { slackErrorCode } from './slack-api-error.ts';
+import type { webApi } from '@slack/bolt';
+import type { ChannelInfo, ChannelRef } from '../../core/conversation/chat-platform.ts';
+import { slackErrorCode, toPlatformError } from './slack-api-error.ts';
 
 /** The conversations.info fields read here (a Slack conversation object). */
 export interface SlackConversation {
@@ -69,5 +70,20 @@ export function channelInfoFromError(error: unknown): ChannelInfo | undefined {
       };
     default:
       return undefined;
+  }
+}
+
+/** Whether the bot can post into a channel and who reads it (conversations.info). */
+export async function describeSlackChannel(
+  client: Pick<webApi.WebClient, 'conversations'>,
+  channel: ChannelRef,
+): Promise<ChannelInfo> {
+  try {
+    const info = await client.conversations.info({ channel: channel.channel });
+    return channelInfoFrom((info.channel ?? {}) as SlackConversation);
+  } catch (error) {
+    const known = channelInfoFromError(error);
+    if (known) return known;
+    throw toPlatformError('conversations.info', error);
   }
 }

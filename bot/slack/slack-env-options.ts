@@ -4,7 +4,7 @@
  */
 import type { Env } from '../../config/env.ts';
 import { ConfigError } from '../../core/errors.ts';
-import type { SlackPlatformOptions } from './slack-platform.ts';
+import type { SlackPlatformOptions } from './slack-platform-options.ts';
 
 export type SlackEnvOptions = Pick<
   SlackPlatformOptions,

@@ -12,7 +12,8 @@ import { pathList } from '../../config/process-info.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { createThreadql, type Threadql } from '../../bot/create-threadql.ts';
 import { startPlatforms } from '../../bot/start-platforms.ts';
-import { SlackPlatform, type SlackPlatformOptions } from '../../bot/slack/slack-platform.ts';
+import { SlackPlatform } from '../../bot/slack/slack-platform.ts';
+import type { SlackPlatformOptions } from '../../bot/slack/slack-platform-options.ts';
 import {
   FAKE_TEAM_ID,
   FakeSlackApi,
