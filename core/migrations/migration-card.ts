@@ -20,6 +20,8 @@ export interface MigrationCardOptions {
   erd?: Buffer;
   /** Why there is no ERD image (no browser, or the verification did not run up). */
   erdNote?: string;
+  /** The before/after diagram as mermaid text, attached when it could not be drawn (the note points to it). */
+  erdMermaid?: string;
   /** A line about what just happened (approval requested by …), shown above the buttons. */
   note?: string;
   /** Names for user keys (`slack:T1:U1` → `Ann`). */
@@ -129,7 +131,19 @@ export function migrationCardReply(
       image,
       alt: `ER diagram of ${m.version}: the tables it changes, before and after`,
     });
-  } else if (options.erdNote) parts.push({ type: 'context', text: options.erdNote });
+  } else {
+    if (options.erdNote) parts.push({ type: 'context', text: options.erdNote });
+    if (options.erdMermaid)
+      parts.push({
+        type: 'file',
+        file: {
+          filename: `migration-${m.version}.mmd`,
+          mimeType: 'text/plain',
+          data: Buffer.from(options.erdMermaid, 'utf8'),
+          title: `ER diagram of ${m.version} (mermaid): the tables it changes, before and after`,
+        },
+      });
+  }
   if (options.note) parts.push({ type: 'context', text: options.note });
   const buttons = buttonsFor(m, options.approvalPending === true);
   if (buttons.length > 0) parts.push({ type: 'buttons', buttons });

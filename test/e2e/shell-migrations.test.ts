@@ -36,6 +36,12 @@ describe('migrations in the shell on the sample database', () => {
     expect(edited).toContain('Verified');
     expect(edited).toContain('adds index orders_status_idx on orders (status)');
     expect(edited).toContain('Edited by ana; verified again.');
+    // No browser here: the card says so and attaches the before/after diagram as mermaid text instead.
+    expect(edited).toContain('No ER diagram image:');
+    expect(edited).toContain('It is attached as mermaid text');
+    const mermaid = /📎 (\S+\.mmd)/.exec(edited)?.[1];
+    expect(mermaid && existsSync(mermaid)).toBe(true);
+    expect(readFileSync(mermaid!, 'utf8')).toContain('orders_status_idx');
 
     h.send('1');
     const approval = await h.waitFor(/\[1\] Approve {2}\[2\] Reject/);

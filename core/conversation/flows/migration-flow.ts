@@ -120,6 +120,7 @@ export class MigrationFlow implements Flow {
         migrationCardReply(migration, {
           ...(erd.png ? { erd: erd.png } : {}),
           ...(erd.note ? { erdNote: erd.note } : {}),
+          ...(erd.mermaid ? { erdMermaid: erd.mermaid } : {}),
         }),
       );
       await ctx.models.Migration.updateOne(
@@ -254,6 +255,7 @@ export class MigrationFlow implements Flow {
         migrationCardReply(edited, {
           ...(erd.png ? { erd: erd.png } : {}),
           ...(erd.note ? { erdNote: erd.note } : {}),
+          ...(erd.mermaid ? { erdMermaid: erd.mermaid } : {}),
           note: `✏️ Edited by ${turn.who}; verified again.`,
         }),
       );

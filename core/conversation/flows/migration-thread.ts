@@ -76,18 +76,27 @@ export class MigrationThread {
   }
 
   /** The before/after ERD PNG of a verified migration, or why there is none. */
-  async erd(outcome: VerificationOutcome, version: string): Promise<{ png?: Buffer; note?: string }> {
+  async erd(
+    outcome: VerificationOutcome,
+    version: string,
+  ): Promise<{ png?: Buffer; note?: string; mermaid?: string }> {
     if (!outcome.before || !outcome.after) {
       return { note: 'No ER diagram: up did not run during verification, so there is no "after" to draw.' };
     }
     const diff = migrationErdDiff(outcome.before, outcome.after, { title: version });
     if (diff.changes.length === 0)
       return { note: 'No ER diagram: up does not change tables, columns, keys or indexes.' };
-    if (!this.deps.renderers.diagram) return { note: 'No ER diagram: this build cannot draw images.' };
+    // Without an image the diagram still goes out, as mermaid text attached to the card.
+    const text = 'It is attached as mermaid text; paste it into any mermaid viewer.';
+    if (!this.deps.renderers.diagram)
+      return { note: `No ER diagram image: this build cannot draw images. ${text}`, mermaid: diff.mermaid };
     const drawn = await this.deps.renderers.diagram(diff.mermaid);
-    return drawn.png
-      ? { png: drawn.png }
-      : { note: `No ER diagram: ${drawn.warning ?? 'it could not be drawn'}` };
+    if (drawn.png) return { png: drawn.png };
+    const why = (drawn.warning ?? 'it could not be drawn.').replace(
+      /\n?The diagram is included as mermaid text[^\n]*/,
+      '',
+    );
+    return { note: `No ER diagram image: ${why.trim()}\n${text}`, mermaid: diff.mermaid };
   }
 
   /** The approver ids threadql.yml lists for the platform (the adapter turns them into mentions). */
