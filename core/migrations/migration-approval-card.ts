@@ -34,7 +34,11 @@ export function migrationApprovalCard(
 ): Reply {
   const verb = approvalVerb(request);
   const requester = request.requesterName ?? request.requester.split(':').at(-1) ?? request.requester;
-  const head = `🔐 *Approval needed* to ${verb} migration \`${version}\` on *${request.connectionName}*, requested by ${requester}.`;
+  // Once decided, the card no longer asks for anything: its head says what was asked, the last line what happened.
+  const head =
+    state.kind === 'pending'
+      ? `🔐 *Approval needed* to ${verb} migration \`${version}\` on *${request.connectionName}*, requested by ${requester}.`
+      : `🔐 *Change request* by ${requester}: ${verb} migration \`${version}\` on *${request.connectionName}*.`;
   const from = approvers.length > 0 ? 'the approvers' : 'an approver listed in threadql.yml';
   const needs = `${request.approvalsRequired} approval${request.approvalsRequired > 1 ? 's' : ''} needed from ${from}; the requester and the migration's proposer cannot approve. Expires ${shortTime(request.expiresAt)}.`;
   const parts: ReplyPart[] = [
@@ -73,7 +77,10 @@ export function migrationApprovalCard(
   } else parts.push({ type: 'text', text: state.text });
   return {
     parts,
-    fallback: `Approval needed to ${verb} migration ${version} on ${request.connectionName} (requested by ${requester})`,
+    fallback:
+      state.kind === 'pending'
+        ? `Approval needed to ${verb} migration ${version} on ${request.connectionName} (requested by ${requester})`
+        : `Change request by ${requester} to ${verb} migration ${version} on ${request.connectionName}`,
     ...(state.kind === 'pending' && approvers.length > 0 ? { mentions: approvers } : {}),
   };
 }

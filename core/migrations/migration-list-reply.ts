@@ -42,6 +42,11 @@ export function migrationLines(
   return lines;
 }
 
+/** `n thing` or `n things`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** The `migrations` answer: one line per migration, then drift and outside changes in words. */
 export function migrationListReply(
   connection: string,
@@ -66,7 +71,7 @@ export function migrationListReply(
   const lines: string[] = [];
   if (listing.drift.length === 0) {
     lines.push(
-      `✅ *No drift*: threadql and ${connection}'s threadql_schema_history agree (${listing.history.length} history rows).`,
+      `✅ *No drift*: threadql and ${connection}'s threadql_schema_history agree (${count(listing.history.length, 'history row')}).`,
     );
   } else {
     lines.push(`⚠️ *Drift* between threadql and ${connection}'s threadql_schema_history:`);
@@ -81,7 +86,7 @@ export function migrationListReply(
   const applied = listing.migrations.filter((m) => m.status === 'applied').length;
   return {
     parts,
-    fallback: `${listing.migrations.length} migrations on ${connection} (${applied} applied); ${listing.drift.length} drift findings`,
+    fallback: `${count(listing.migrations.length, 'migration')} on ${connection} (${applied} applied); ${count(listing.drift.length, 'drift finding')}`,
   };
 }
 

@@ -150,6 +150,14 @@ describe('migrations in Slack on the sample database', () => {
     ).toBe(true);
     expect(textOf(latest(card))).toContain('*Applied* by Bob');
     expect(Object.keys(buttonsOf(latest(card)))).toEqual(['threadql:migration_rollback']);
+    // The approval card no longer asks for an approval once it was given and applied.
+    const settled = latest(approval);
+    expect(textOf(settled)).not.toContain('Approval needed');
+    expect(String(settled.args.text)).not.toContain('Approval needed');
+    expect(textOf(settled)).toContain(
+      `*Change request* by Alice: apply migration \`${version}\` on *sample*`,
+    );
+    expect(Object.keys(buttonsOf(settled))).toEqual([]);
     // A second click by another approver after the fact changes nothing.
     await click(approval, threadTs, 'migration_approve', 'U0CAROL').catch(() => undefined);
     expect(indexNames().filter((n) => n === 'orders_status_idx')).toHaveLength(1);
@@ -159,6 +167,10 @@ describe('migrations in Slack on the sample database', () => {
     expect(list).toContain(version);
     expect(list).toContain('applied');
     expect(list).toContain('No drift');
+    expect(list).toContain('(1 history row)');
+    expect(String(latest(h.postsIn(threadTs).at(-1)!).args.text)).toContain(
+      '1 migration on sample (1 applied)',
+    );
 
     const before = h.fake.uploads.length;
     await say('migrations export flyway', { threadTs });
@@ -200,9 +212,13 @@ describe('migrations in Slack on the sample database', () => {
     await say('rollback', { threadTs });
     const approval = h.postsIn(threadTs).at(-1)!;
     expect(textOf(approval)).toContain(`to roll back migration \`${version}\``);
+    expect(textOf(latest(card))).toContain('Alice asked for approval to roll it back.');
     await click(approval, threadTs, 'migration_approve', 'U0BOB');
     expect(indexNames()).not.toContain('orders_status_idx');
     expect(textOf(latest(card))).toContain('*Rolled back* by Bob');
+    expect(textOf(latest(approval))).toContain(
+      `*Change request* by Alice: roll back migration \`${version}\``,
+    );
 
     // Rolled back, and the other one failed verification: nothing a pipeline could run.
     await say('migrations export flyway', { threadTs });

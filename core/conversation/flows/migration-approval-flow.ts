@@ -121,11 +121,11 @@ export class MigrationApprovalFlow implements Flow {
       if (!created.created) return;
       // The migration card first, the approval card last: where buttons become numbered choices (the shell), the
       // newest card's buttons are the ones answered.
-      const verb = created.action === 'apply' ? 'apply' : 'roll back';
+      const what = created.action === 'apply' ? 'apply it' : 'roll it back';
       await this.thread.refreshCard(
         turn.platform,
         await this.loadMigration(migrationId),
-        `⏳ ${turn.who} asked for approval to ${verb} it.`,
+        `⏳ ${turn.who} asked for approval to ${what}.`,
       );
       const posted = await turn.post(
         migrationApprovalCard(
