@@ -125,7 +125,8 @@ async function fail(
 ): Promise<ExecuteOutcome> {
   const drift = hasCode(error, 'write_drift');
   const code = error instanceof ThreadqlError ? error.code : 'internal';
-  const message = toUserMessage(error);
+  // The drift guard's own words only: the thread's headline already says what to do next (its hint, repeated).
+  const message = drift && error instanceof ThreadqlError ? error.message : toUserMessage(error);
   const detail = error instanceof ThreadqlError ? error.detail : {};
   let updated = request;
   try {

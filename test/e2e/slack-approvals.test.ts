@@ -279,6 +279,9 @@ describe('Slack: writes through approval on the sample database', () => {
     const told = textOf(h.postsIn(threadTs).at(-1)!);
     expect(told).toContain('the data changed since the dry run, so nothing was changed');
     expect(told).toMatch(/would change \d+ rows, but the dry run measured \d+/);
+    // Said once, not three times (headline, the guard's measurement, and its hint again).
+    expect(told.match(/nothing (was )?changed/g)).toHaveLength(2);
+    expect(told).not.toContain('Ask for a new approval');
     expect(scalar("SELECT count(*) FROM orders WHERE status = 'pending'")).toBe(pending);
     const audit = await createModels(h.threadql.store)
       .AuditEvent.findOne({
