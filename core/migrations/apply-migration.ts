@@ -71,6 +71,23 @@ export function newerInHistory(history: readonly SchemaHistoryRow[], version: st
   return [...appliedInHistory(history).keys()].filter((v) => v > version).sort();
 }
 
+/** Migrations apply in version order: refuses one older than a migration of its connection already applied. */
+export async function assertNoNewerApplied(
+  ctx: MigrationContext,
+  migration: Pick<MigrationFields, 'version'>,
+): Promise<void> {
+  const newer = await ctx.models.Migration.find(
+    { connection: ctx.target.id, status: 'applied', version: { $gt: migration.version } },
+    { version: 1 },
+  ).lean<Pick<MigrationFields, 'version'>[]>();
+  if (newer.length === 0) return;
+  const versions = newer.map((m) => m.version).sort();
+  throw new ValidationError(
+    `Migration ${migration.version} is older than ${versions.join(', ')}, which ${versions.length > 1 ? 'are' : 'is'} already applied; migrations apply in version order.`,
+    { hint: 'Roll the newer ones back first, or propose this change again (it gets a new version).' },
+  );
+}
+
 /** Applies one approved pending migration; refusals throw, a failing script returns `failed`. */
 export async function applyMigration(ctx: MigrationContext, input: ApplyInput): Promise<ApplyResult> {
   return ctx.lock.run(...connectionLock(ctx.target), async () => {
@@ -82,21 +99,7 @@ export async function applyMigration(ctx: MigrationContext, input: ApplyInput): 
     }
     assertChecksums(migration, { up: input.approvedChecksum, down: input.approvedDownChecksum }, 'applied');
     assertApprovable(migration);
-    const newer = await ctx.models.Migration.find(
-      { connection: ctx.target.id, status: 'applied', version: { $gt: migration.version } },
-      { version: 1 },
-    ).lean<Pick<MigrationFields, 'version'>[]>();
-    if (newer.length > 0) {
-      throw new ValidationError(
-        `Migration ${migration.version} is older than ${newer
-          .map((m) => m.version)
-          .sort()
-          .join(
-            ', ',
-          )}, which ${newer.length > 1 ? 'are' : 'is'} already applied; migrations apply in version order.`,
-        { hint: 'Roll the newer ones back first, or propose this change again (it gets a new version).' },
-      );
-    }
+    await assertNoNewerApplied(ctx, migration);
     const run = await runMigrationScript(ctx, migration, 'up', input.actor, (history) => {
       if (appliedInHistory(history).has(migration.version)) {
         throw new ValidationError(

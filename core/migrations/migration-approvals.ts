@@ -17,7 +17,7 @@ import type { ThreadRef, UserRef } from '../conversation/chat-platform.ts';
 import { sqlHash } from '../conversation/confirmation-store.ts';
 import type { DryRunResult, SchemaSnapshot } from '../db/database-dialect.ts';
 import { hasCode, ThreadqlError, toUserMessage, ValidationError } from '../errors.ts';
-import { applyMigration } from './apply-migration.ts';
+import { applyMigration, assertNoNewerApplied } from './apply-migration.ts';
 import { inspectScript } from './inspect-script.ts';
 import type { MigrationContext, MigrationModels } from './migration-context.ts';
 import { assertApprovable, loadMigration } from './propose-migration.ts';
@@ -81,16 +81,7 @@ export async function requestMigrationApproval(
   const action = actionOf(migration);
   if (action === 'apply') {
     assertApprovable(migration);
-    const newer = await ctx.models.Migration.find(
-      { connection: ctx.target.id, status: 'applied', version: { $gt: migration.version } },
-      { version: 1 },
-    ).lean<Pick<MigrationFields, 'version'>[]>();
-    if (newer.length > 0) {
-      throw new ValidationError(
-        `Migration ${migration.version} is older than ${newer.map((m) => m.version).join(', ')}, which ${newer.length > 1 ? 'are' : 'is'} already applied; migrations apply in version order.`,
-        { hint: 'Propose this change again (it gets a new version), or roll the newer ones back first.' },
-      );
-    }
+    await assertNoNewerApplied(ctx, migration);
   } else await assertRollbackAllowed(ctx, migration);
   const open = await pendingApprovalOf(approvals.models, migration._id);
   // The same click arriving again (a retry, a second replica) gets the request it already made.

@@ -10,6 +10,7 @@ import type { MigrationFields } from '../../../models/migration.ts';
 import { migrationErdDiff } from '../../../renderers/erd/erd-diff.ts';
 import type { ApprovalPolicy } from '../../approvals/approval-policy.ts';
 import type { ApprovalRecords } from '../../approvals/approval-records.ts';
+import { recordApproval } from '../../approvals/record-approval.ts';
 import type { Logger } from '../../logger.ts';
 import { migrationCardReply } from '../../migrations/migration-card.ts';
 import type { MigrationApprovalModels } from '../../migrations/migration-approvals.ts';
@@ -115,30 +116,8 @@ export class MigrationThread {
     return decisions.map((d) => d.userName ?? d.user.split(':').at(-1) ?? d.user);
   }
 
-  /** Writes an approval step's records; bookkeeping never hides the outcome, so failures are logged only. */
-  async record(
-    sessions: SessionStore,
-    records: ApprovalRecords,
-    threadKey: string,
-    logger: Logger,
-  ): Promise<void> {
-    for (const audit of records.audit) {
-      await sessions
-        .audit({
-          action: audit.action,
-          actorKey: audit.actorKey,
-          threadKey: audit.threadKey,
-          sqlHash: audit.sqlHash,
-          detail: { ...audit.detail, outcome: audit.outcome, target: audit.target },
-        })
-        .catch((err: unknown) =>
-          logger.error({ err, action: audit.action }, 'could not record an approval audit event'),
-        );
-    }
-    for (const entry of records.history) {
-      await sessions
-        .appendHistory(threadKey, entry)
-        .catch((err: unknown) => logger.error({ err }, 'could not record an approval history entry'));
-    }
+  /** Writes an approval step's records (the same as a write's: core/approvals/record-approval.ts). */
+  record(sessions: SessionStore, records: ApprovalRecords, threadKey: string, logger: Logger): Promise<void> {
+    return recordApproval(sessions, records, threadKey, logger);
   }
 }
