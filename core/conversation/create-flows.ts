@@ -137,6 +137,7 @@ export function createFlows(deps: FlowDeps): Flow[] {
         proposer: templates.proposer,
         connections,
         confirm,
+        governance,
       }),
       new ScheduleFlow({
         templates: templates.services,

@@ -19,7 +19,12 @@ beforeAll(async () => {
   h = await ShellHarness.start(
     'shell-templates',
     {},
-    `connections:\n  - {name: shop, type: sqlite, url: "${shop}", channels: [tty, finance], default: true}\n`,
+    [
+      'connections:',
+      `  - {name: shop, type: sqlite, url: "${shop}", channels: [tty, finance], default: true}`,
+      `  - {name: vault, type: sqlite, url: "${shop}", channels: [tty], access: {shell: [boss]}}`,
+      '',
+    ].join('\n'),
   );
 });
 afterAll(() => h?.close());
@@ -66,5 +71,33 @@ describe('templates in the shell', () => {
     );
     expect(report).toContain('total_cents');
     expect(report).toMatch(/📎 .*big-orders-.*\.csv/);
+  });
+
+  it('runs or schedules a template only for someone who may query its connection, and audits the refusal', async () => {
+    h.send('as boss');
+    await h.waitFor(/You are now acting as boss/);
+    h.send('use vault');
+    await h.waitFor(/This thread now uses vault\./);
+    h.send('template vault-orders ```SELECT id FROM orders ORDER BY id LIMIT 2```');
+    await h.waitFor(/Save as template vault-orders\?[\s\S]*\[1\] Save/);
+    h.send('1');
+    await h.waitFor(/Saved by boss\./);
+
+    h.send('as ana');
+    await h.waitFor(/You are now acting as ana/);
+    h.send('run vault-orders');
+    const refusal = await h.waitFor(/threadql \(only you\)> You may not query vault[^\n]*\n/);
+    expect(refusal).toContain('vault');
+    h.send('schedule vault-orders hourly in #finance');
+    await h.waitFor(/threadql \(only you\)> You may not query vault[^\n]*\n/);
+    const audit = h.threadql.store.models.AuditEvent!;
+    let refused: { actor: string; detail: Record<string, unknown> }[] = [];
+    for (let i = 0; i < 100 && refused.length < 2; i++) {
+      refused = await audit.find({ action: 'access.refused', actor: 'shell:local:ana' }).lean();
+      if (refused.length < 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(refused.map((r) => r.detail.connection)).toEqual(['vault', 'vault']);
+    // No confirm card was offered to ana for the template.
+    expect(h.output).not.toMatch(/Template vault-orders[^\n]*\n[\s\S]*\[1\] Run {2}\[2\] Cancel/);
   });
 });

@@ -7,7 +7,11 @@ import { toUserMessage } from '../../errors.ts';
 import type { Turn } from '../turn.ts';
 
 /** True when the turn's user may query `connectionName`; otherwise tells them privately, audits, and is false. */
-export async function mayQuery(turn: Turn, governance: Governance, connectionName: string): Promise<boolean> {
+export async function mayQuery(
+  turn: Turn,
+  governance: Pick<Governance, 'checkAccess'>,
+  connectionName: string,
+): Promise<boolean> {
   const decision = governance.checkAccess(connectionName, turn.user);
   if (decision.allowed) return true;
   await turn.privately(toUserMessage(decision.error));

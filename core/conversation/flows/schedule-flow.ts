@@ -21,6 +21,7 @@ import type { CommandArgs } from '../chat-grammar.ts';
 import type { ConnectionProvider } from '../engine-ports.ts';
 import type { Flow } from '../flow.ts';
 import type { Turn } from '../turn.ts';
+import { mayQuery } from './query-gate.ts';
 import { workspaceOf } from './template-flow.ts';
 
 export interface ScheduleFlowDeps {
@@ -28,8 +29,8 @@ export interface ScheduleFlowDeps {
   /** threadql.yml `schedules` (the default zone). */
   schedules: SchedulesConfig;
   connections: Pick<ConnectionProvider, 'allowedFor'>;
-  /** Governance: may a report of the connection go to the channel's audience? */
-  governance: Pick<Governance, 'checkScheduledReport'>;
+  /** Governance: may the user query the connection, and may its reports go to the channel's audience? */
+  governance: Pick<Governance, 'checkScheduledReport' | 'checkAccess'>;
 }
 
 export class ScheduleFlow implements Flow {
@@ -51,6 +52,8 @@ export class ScheduleFlow implements Flow {
     const { store, scheduler } = this.#deps.templates;
     try {
       const template = await store.get(workspaceOf(turn), args.name);
+      // Reports run the template on the scheduler's behalf: only someone who may query its connection schedules.
+      if (!(await mayQuery(turn, this.#deps.governance, template.connectionName))) return;
       const when = parseScheduleWhen(args.when);
       const timeZone = when.timeZone ?? this.#deps.schedules.timezone;
       const { channel, name } = parseChannelRef(turn.platform.name, turn.thread.workspace, args.channel);

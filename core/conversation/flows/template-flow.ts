@@ -5,6 +5,7 @@
  * binds the values and offers the usual confirm card. The domain work is core/templates'.
  */
 import { PermissionError, ThreadqlError, ValidationError } from '../../errors.ts';
+import type { Governance } from '../../governance/governance.ts';
 import { bindTemplate, templatePlaceholders } from '../../templates/bind-template.ts';
 import { checkTemplate } from '../../templates/check-template.ts';
 import { formatValues } from '../../templates/compose-report.ts';
@@ -32,6 +33,7 @@ import type { ConnectionProvider } from '../engine-ports.ts';
 import type { Flow } from '../flow.ts';
 import type { Turn } from '../turn.ts';
 import type { ConfirmFlow } from './confirm-flow.ts';
+import { mayQuery } from './query-gate.ts';
 
 const GONE = 'This save card has expired or was already used. Send the command again for a fresh one.';
 
@@ -42,6 +44,8 @@ export interface TemplateFlowDeps {
   proposer: ParameterProposer | undefined;
   connections: ConnectionProvider;
   confirm: ConfirmFlow;
+  /** Who may query what: running or saving a template needs the same access as a question. */
+  governance: Governance;
 }
 
 /** Templates belong to a workspace: `platform:workspace`. */
@@ -152,7 +156,9 @@ export class TemplateFlow implements Flow {
       input: string;
     },
   ): Promise<void> {
-    const { templates, connections, proposer, drafts } = this.#deps;
+    const { templates, connections, proposer, drafts, governance } = this.#deps;
+    // Saving reads the connection (placeholders, Claude's parameter proposal): the same access as a question.
+    if (!(await mayQuery(turn, governance, input.connectionName))) return;
     const card = await turn.progress('Preparing the template…');
     try {
       const workspace = workspaceOf(turn);
@@ -365,11 +371,19 @@ export class TemplateFlow implements Flow {
     message: IncomingMessage,
   ): Promise<void> {
     const { store } = this.#deps.templates;
-    const { connections, confirm } = this.#deps;
+    const { connections, confirm, governance } = this.#deps;
+    let template: Awaited<ReturnType<typeof store.get>>;
+    try {
+      template = await store.get(workspaceOf(turn), name);
+    } catch (error) {
+      await turn.fail(error, { input: message.text });
+      return;
+    }
+    // A template runs as its user: only someone who may query its connection (the refusal is private, audited).
+    if (!(await mayQuery(turn, governance, template.connectionName))) return;
     const card = await turn.progress(`Preparing *${name}*…`);
     let sessionId: string | undefined;
     try {
-      const template = await store.get(workspaceOf(turn), name);
       // The channel must be allowed to use the template's connection.
       await connections.resolve(turn.thread, template.connectionName);
       const typed = resolveParameterValues(template.parameters, values);
