@@ -129,9 +129,20 @@ start_ferretdb() { # port datadir logname
 }
 
 start_mongo_wire() {
-  if [ -n "${MONGODB_URI:-}" ]; then say "MongoDB: using MONGODB_URI"; return; fi
+  if [ -n "${MONGODB_URI:-}" ]; then
+    say "MongoDB: using MONGODB_URI"
+    if command -v go >/dev/null 2>&1; then ferretdb_binary >/dev/null || exit 1; else
+      say "no Go toolchain: the fault tests (test/faults) cannot start FerretDBs of their own"
+    fi
+    return
+  fi
   export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/threadql_test"
-  if port_open "$MONGO_PORT"; then say "MongoDB wire (FerretDB): already on :$MONGO_PORT"; return; fi
+  if port_open "$MONGO_PORT"; then
+    say "MongoDB wire (FerretDB): already on :$MONGO_PORT"
+    # The fault tests start FerretDBs of their own (stopped and started for real): they need the binary here too.
+    ferretdb_binary >/dev/null || exit 1
+    return
+  fi
   start_ferretdb "$MONGO_PORT" "$svc_dir/ferretdb" ferretdb
   say "MongoDB wire: FerretDB 1.24 (SQLite backend) started on :$MONGO_PORT"
 }
