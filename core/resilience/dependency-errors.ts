@@ -34,13 +34,29 @@ export function describeDependency(key: DependencyKey): string {
 const MONGO_DOWN =
   /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolCleared|ServerClosed)Error$/;
 
+const SOCKET_DOWN = /^(EPIPE|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)$/;
+
+/**
+ * True for Node's own socket errors (a server that closed the connection under a command in flight: EPIPE, "This
+ * socket has been ended by the other party"). They name no dependency, so they count only for the call they came
+ * out of (isDownError), not in dependencyOf.
+ */
+function isSocketDownError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code } = error as Partial<NodeJS.ErrnoException>;
+  return typeof code === 'string' && SOCKET_DOWN.test(code);
+}
+
 /** True when a MongoDB/Mongoose error means the store itself is unreachable. */
 export function isStoreDownError(error: unknown): boolean {
   if (error instanceof StoreError) return true;
-  if (!(error instanceof Error)) return false;
-  if (MONGO_DOWN.test(error.name)) return true;
+  // By shape, not instanceof: Node's own socket errors may come from another realm (a vm context).
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as Partial<Error>;
+  if (typeof name !== 'string' || typeof message !== 'string') return false;
+  if (MONGO_DOWN.test(name)) return true;
   // Mongoose buffers commands while disconnected and then gives up with this message.
-  if (/buffering timed out after/i.test(error.message)) return true;
+  if (/buffering timed out after/i.test(message)) return true;
   const labels = (error as { errorLabels?: unknown }).errorLabels;
   if (labels instanceof Set) return labels.has('ResetPool');
   return Array.isArray(labels) && labels.includes('ResetPool');
@@ -79,7 +95,7 @@ export function isLlmDownError(error: unknown): boolean {
 export function isDownError(key: DependencyKey, error: unknown): boolean {
   switch (kindOf(key)) {
     case 'store':
-      return isStoreDownError(error);
+      return isStoreDownError(error) || isSocketDownError(error);
     case 'redis':
       return isRedisDownError(error);
     case 'database':
