@@ -123,13 +123,15 @@ test('every click is executed once, double clicks split across the replicas', as
 test('a follow-up handled by the other replica keeps the thread’s context', async () => {
   const { threadTs } = await endpoint.mention('how many customers signed up in Portugal?', { replica: 0 });
   await endpoint.card(threadTs);
-  // Records follow the replies (written behind them, journaled first): a person's follow-up comes seconds after
-  // the card, by when the question is in the store; the test waits for that instead of typing within milliseconds.
+  // Records follow the replies (journaled first, written behind them): a person's follow-up comes seconds after
+  // the card, by when the question is in the thread's session; the test waits for that instead of typing within
+  // milliseconds.
   const threadKey = `slack:T0FAKE:${endpoint.channel}:${threadTs}`;
-  await eventually('the question in the store', () =>
-    withStore(
-      async (store) => (await store.collection('queryhistories').countDocuments({ session: threadKey })) > 0,
-    ),
+  await eventually('the question in the thread’s session', () =>
+    withStore(async (store) => {
+      const session = await store.collection('querysessions').findOne({ _id: threadKey as never });
+      return Array.isArray(session?.context?.turns) && session.context.turns.length > 0;
+    }),
   );
   const before = anthropic.requests.length;
   // A plain reply in the thread (no mention), to the other replica.
