@@ -4,34 +4,19 @@
  * with its bound values, post the report through the ReportSink, and record the run (ScheduleRun, ScheduleState,
  * QueryHistory in the template's session, TemplateUse, AuditEvent). Failures: the queue retries a retryable one;
  * the last attempt tells the channel and the owner; `maxFailures` failures in a row pause the schedule.
- * The clock is injected; nothing here reads the wall clock.
+ * The clock is injected; nothing here reads the wall clock. The report itself is executeReport's
+ * (execute-report.ts), the records ScheduleRunRecords' (schedule-run-records.ts).
  */
-import type { Models } from '../../models/create-models.ts';
 import type { QueryTemplateFields, TemplateSchedule } from '../../models/query-template.ts';
-import { appendHistory } from '../../models/query-history.ts';
-import { scheduleRunKey, type RunStatus, type ScheduleRunFields } from '../../models/schedule-run.ts';
+import { scheduleRunKey, type ScheduleRunFields } from '../../models/schedule-run.ts';
 import { isDuplicateKeyError } from '../../models/state-machine.ts';
-import type { Limits } from '../../config/config-file.ts';
-import type { ChannelRef, FileAttachment } from '../conversation/chat-platform.ts';
-import type { ConnectionProvider, ResultRenderers } from '../conversation/engine-ports.ts';
 import { ThreadqlError, toUserMessage } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { bindTemplate } from './bind-template.ts';
-import {
-  channelFailureReply,
-  ownerFailureReply,
-  pausedReply,
-  reportReply,
-  type ReportContext,
-} from './compose-report.ts';
+import { channelFailureReply, ownerFailureReply, pausedReply, type ReportContext } from './compose-report.ts';
+import { executeReport, type ExecuteReportDeps } from './execute-report.ts';
+import { FinalFailure, describeFailure } from './final-failure.ts';
 import { resolveParameterValues, type ParameterValue } from './parameter-values.ts';
-import type { ReportSink } from './report-sink.ts';
 import { latestDueTick } from './run-times.ts';
-import type { FailureCounter } from './failure-counter.ts';
-import type { TemplateLock } from './template-lock.ts';
-import type { TemplateSearchIndex } from './template-search-index.ts';
-import type { TemplateStore } from './template-store.ts';
-import { recordTemplateUse } from './template-usage.ts';
+import { ScheduleRunRecords, type ScheduleRunRecordsDeps } from './schedule-run-records.ts';
 
 /** A tick as the queue hands it over. */
 export interface TickJob {
@@ -64,37 +49,20 @@ export class RetryTick extends ThreadqlError {
   }
 }
 
-/** A failure that retrying cannot fix (no longer a read, channel no longer allowed, template broken). */
-class FinalFailure extends ThreadqlError {}
-
-export interface ScheduleRunnerDeps {
-  store: TemplateStore;
-  models: Models;
-  lock: TemplateLock;
-  index: TemplateSearchIndex;
-  connections: Pick<ConnectionProvider, 'resolveByName' | 'classify' | 'allowedFor'>;
-  renderers: Pick<ResultRenderers, 'csv' | 'chart'>;
-  sink: ReportSink;
-  failures: FailureCounter;
-  limits: Limits;
+export interface ScheduleRunnerDeps extends ExecuteReportDeps, ScheduleRunRecordsDeps {
   /** Consecutive failures before a schedule pauses itself (schedules.maxFailures). */
   maxFailures: number;
   /** A run starting this long after its tick is marked late. Default 60 s. */
   lateAfterMs?: number;
-  /**
-   * Checked before each run: why a report of `connectionName` may not go into `channel` now (the bot was removed,
-   * the channel went public for a sensitive connection), or undefined when it may.
-   */
-  reportCheck?: (connectionName: string, channel: ChannelRef) => Promise<string | undefined>;
-  now: () => Date;
-  logger: Logger;
 }
 
 export class ScheduleRunner {
   readonly #deps: ScheduleRunnerDeps;
+  readonly #records: ScheduleRunRecords;
 
   constructor(deps: ScheduleRunnerDeps) {
     this.#deps = deps;
+    this.#records = new ScheduleRunRecords(deps);
   }
 
   /** Runs one tick; throws RetryTick when the queue should try again. */
@@ -133,18 +101,25 @@ export class ScheduleRunner {
     try {
       const values = this.#values(template, schedule);
       context.values = values;
-      outcome = await this.#execute(template, schedule, context, values, claim.late, now);
+      outcome = await executeReport(this.#deps, {
+        template,
+        schedule,
+        context,
+        values,
+        late: claim.late,
+        now,
+      });
     } catch (error) {
       const final = error instanceof FinalFailure || job.attemptsMade + 1 >= job.maxAttempts;
       await models.ScheduleRun.updateOne(
         { _id: claim._id },
-        { $set: { attempts: job.attemptsMade + 1, error: describe(error).slice(0, 2000) } },
+        { $set: { attempts: job.attemptsMade + 1, error: describeFailure(error).slice(0, 2000) } },
       );
       if (!final) throw new RetryTick(tick, error);
       return this.#failed(template, schedule, context, error, now);
     }
     try {
-      await this.#succeeded(template, schedule, tick, outcome, now);
+      await this.#records.succeeded(template, schedule, tick, outcome, now);
     } catch (error) {
       // The report is out: failing now would retry the tick and post it twice.
       this.#deps.logger.warn({ err: error, schedule: schedule._id }, 'could not record a posted report');
@@ -197,124 +172,7 @@ export class ScheduleRunner {
     }
   }
 
-  async #execute(
-    template: QueryTemplateFields,
-    schedule: TemplateSchedule,
-    context: ReportContext,
-    values: Record<string, ParameterValue>,
-    late: boolean,
-    now: Date,
-  ): Promise<{ rows: number; durationMs: number }> {
-    const { connections, renderers, limits, sink } = this.#deps;
-    const channel: ChannelRef = schedule.target;
-    const allowed = connections.allowedFor({ ...channel, thread: '' });
-    if (!allowed.some((name) => name.toLowerCase() === template.connectionName.toLowerCase())) {
-      throw new FinalFailure(
-        'connection_not_allowed',
-        `the channel may no longer use the connection "${template.connectionName}" (threadql.yml channel bindings).`,
-      );
-    }
-    const refusal = await this.#deps.reportCheck?.(template.connectionName, channel);
-    if (refusal) throw new FinalFailure('permission_denied', refusal);
-    const bound = await bindTemplate(template.databaseType, template.sql, template.parameters, values);
-    // Classified again at every run: the classifier (or the template) may have changed since it was saved.
-    const verdict = await connections.classify(template.connectionName, bound.query);
-    if (verdict.verdict !== 'read' || verdict.statements.length !== 1) {
-      throw new FinalFailure(
-        'needs_approval',
-        `the statement is now classified as ${verdict.verdict}, so it was not run (${verdict.reasons.join('; ') || 'not a single read'}).`,
-      );
-    }
-    const { driver } = await connections.resolveByName(template.connectionName);
-    const result = await driver.executeRead(bound.query, {
-      timeoutMs: limits.statementTimeoutMs,
-      maxRows: limits.maxRows,
-      params: bound.params,
-    });
-    const base = `${template.name}-${new Date(context.tick).toISOString().slice(0, 16).replace(/[:T]/g, '-')}`;
-    // A capped result is streamed again in full for the CSV, like a thread's result.
-    const csv = await renderers.csv(
-      result.truncated
-        ? await driver.streamRead(bound.query, {
-            timeoutMs: limits.statementTimeoutMs * 4,
-            maxRows: Number.MAX_SAFE_INTEGER,
-            params: bound.params,
-          })
-        : result,
-      { filename: `${base}.csv`, maxBytes: limits.csvMaxBytes },
-    );
-    let chart: FileAttachment | undefined;
-    try {
-      const image = await renderers.chart(result, { title: template.question || template.name });
-      if (image)
-        chart = {
-          filename: `${base}-chart.png`,
-          mimeType: 'image/png',
-          data: image.png,
-          title: template.name,
-        };
-    } catch (error) {
-      this.#deps.logger.warn(
-        { err: error, template: template.name },
-        'report chart failed; posting without it',
-      );
-    }
-    await sink.postToChannel(
-      channel,
-      reportReply({
-        ...context,
-        result,
-        previewRows: limits.previewRows,
-        csv: csv.file,
-        csvCapped: csv.capped,
-        ...(chart ? { chart } : {}),
-        late,
-        ranAt: now,
-      }),
-    );
-    return { rows: result.rowCount, durationMs: result.durationMs };
-  }
-
-  async #succeeded(
-    template: QueryTemplateFields,
-    schedule: TemplateSchedule,
-    tick: number,
-    outcome: { rows: number; durationMs: number },
-    now: Date,
-  ): Promise<void> {
-    const { models, failures, store } = this.#deps;
-    const finishedAt = this.#deps.now();
-    // Independent records of one finished run: written together.
-    await Promise.all([
-      models.ScheduleRun.updateOne(
-        { _id: scheduleRunKey(schedule._id, tick) },
-        {
-          $set: {
-            status: 'success',
-            finishedAt,
-            rows: outcome.rows,
-            durationMs: outcome.durationMs,
-            error: null,
-          },
-        },
-      ),
-      failures.reset(schedule._id),
-      this.#state(schedule._id, tick, 'success', now, null, 0),
-      this.#bookkeeping(template, schedule, tick, 'success', now, {
-        rows: outcome.rows,
-        ms: outcome.durationMs,
-      }),
-      store.audit({
-        action: 'schedule.run',
-        actor: `schedule:${schedule._id}`,
-        workspace: template.workspace,
-        sql: template.sql,
-        target: `Schedule:${schedule._id}`,
-        detail: { template: template.name, tick: new Date(tick).toISOString(), rows: outcome.rows },
-      }),
-    ]);
-  }
-
+  /** Records a final failure, tells the owner and the channel, and pauses the schedule after maxFailures. */
   async #failed(
     template: QueryTemplateFields,
     schedule: TemplateSchedule,
@@ -322,36 +180,23 @@ export class ScheduleRunner {
     error: unknown,
     now: Date,
   ): Promise<TickOutcome> {
-    const { models, failures, store, sink, maxFailures, logger } = this.#deps;
+    const { store, sink, maxFailures, logger } = this.#deps;
     const tick = context.tick.getTime();
     const refused =
       error instanceof FinalFailure &&
       (error.code === 'needs_approval' ||
         error.code === 'connection_not_allowed' ||
         error.code === 'permission_denied');
-    const status: RunStatus = refused ? 'refused' : 'failed';
     const reason = reasonOf(error);
-    await models.ScheduleRun.updateOne(
-      { _id: scheduleRunKey(schedule._id, tick) },
-      { $set: { status, finishedAt: this.#deps.now(), error: describe(error).slice(0, 2000) } },
+    const count = await this.#records.failed(
+      template,
+      schedule,
+      tick,
+      refused ? 'refused' : 'failed',
+      error,
+      reason,
+      now,
     );
-    const count = await failures.increment(schedule._id);
-    await this.#state(schedule._id, tick, status, now, reason, count);
-    await this.#bookkeeping(template, schedule, tick, 'error', now, { error: reason });
-    await store.audit({
-      action: refused ? 'schedule.refused' : 'schedule.run_failed',
-      actor: `schedule:${schedule._id}`,
-      outcome: refused ? 'denied' : 'failure',
-      workspace: template.workspace,
-      sql: template.sql,
-      target: `Schedule:${schedule._id}`,
-      detail: {
-        template: template.name,
-        tick: new Date(tick).toISOString(),
-        error: describe(error),
-        failures: count,
-      },
-    });
     const owner = schedule.createdBy ?? template.createdBy;
     const tell = async (what: string, send: () => Promise<void>) => {
       try {
@@ -385,74 +230,6 @@ export class ScheduleRunner {
     if (owner) await tell('tell the owner about the pause', () => sink.notifyUser(owner, paused));
     return { kind: 'failed', tick, paused: true, reason };
   }
-
-  async #state(
-    scheduleId: string,
-    tick: number,
-    status: RunStatus,
-    now: Date,
-    error: string | null,
-    consecutiveFailures: number,
-  ): Promise<void> {
-    await this.#deps.models.ScheduleState.updateOne(
-      { _id: scheduleId },
-      {
-        $set: {
-          lastTick: new Date(tick),
-          lastStatus: status,
-          lastRunAt: now,
-          lastError: error,
-          consecutiveFailures,
-        },
-      },
-    );
-  }
-
-  /** The run in the template's session history, and one use of the template. */
-  async #bookkeeping(
-    template: QueryTemplateFields,
-    schedule: TemplateSchedule,
-    tick: number,
-    status: 'success' | 'error',
-    now: Date,
-    detail: { rows?: number; ms?: number; error?: string },
-  ): Promise<void> {
-    const { models, lock, index, logger } = this.#deps;
-    try {
-      if (template.session) {
-        await appendHistory(
-          models,
-          template.session,
-          {
-            type: 'query',
-            userInput: `scheduled report ${template.name} (${schedule.summary || schedule.cron}) for ${new Date(tick).toISOString()}`,
-            generatedSql: template.sql,
-            executionStatus: status,
-            resultCount: detail.rows ?? null,
-            executionMs: detail.ms === undefined ? null : Math.round(detail.ms),
-            user: schedule.createdBy,
-            connection: template.connection,
-            error: detail.error?.slice(0, 2000) ?? null,
-          },
-          { now },
-        );
-      }
-      if (status === 'success') {
-        await recordTemplateUse({ models, lock, index }, template._id, {
-          actor: `schedule:${schedule._id}`,
-          via: 'schedule',
-          at: now,
-        });
-      }
-    } catch (error) {
-      // The report went out; losing a history line must not turn it into a failure (and a retry, a second post).
-      logger.warn({ err: error, schedule: schedule._id }, 'could not record a scheduled run in the history');
-    }
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof ThreadqlError ? `${error.code}: ${error.message}` : `internal: ${String(error)}`;
 }
 
 function reasonOf(error: unknown): string {
