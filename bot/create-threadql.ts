@@ -83,11 +83,6 @@ export interface CreateOptions {
   redisConnectTimeoutMs?: number;
   /** How often the outbox retries while records wait (default 5 s). */
   replayIntervalMs?: number;
-  /**
-   * Prefix of the Redis keys of templates and the report queue (default `threadql:`). Replicas of one deployment
-   * share it; tests give each threadql its own, since reconciling drops job schedulers the store does not know.
-   */
-  templatesPrefix?: string;
   metrics?: ThreadqlMetrics;
   /** The clock for approvals, expiry and confirmations (tests inject one). */
   now?: () => Date;
@@ -157,7 +152,8 @@ export async function createThreadql(options: CreateOptions): Promise<Threadql> 
       now,
     });
     ledger.closers.push(() => migrationTargets.close());
-    const templatesPrefix = options.templatesPrefix ?? 'threadql:';
+    // THREADQL_REDIS_PREFIX: replicas of one deployment share it; each test's threadql gets its own.
+    const templatesPrefix = config.env.THREADQL_REDIS_PREFIX ?? 'threadql:';
     const { templates, startScheduler } = createReportServices(
       {
         config,

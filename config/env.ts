@@ -24,6 +24,19 @@ const envSchema = z.object({
       .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
       .optional(),
   ),
+  /**
+   * Prefix of threadql's Redis keys for templates and the report queue (default `threadql:`). Replicas of one
+   * deployment share it; two deployments on one Redis need different ones, since each drops report schedules
+   * its own store does not know.
+   */
+  THREADQL_REDIS_PREFIX: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+:$/, {
+        error: 'expected letters, digits, _ . - and colons, ending in a colon, like acme:',
+      })
+      .optional(),
+  ),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalUrl,
   THREADQL_MODEL: optionalString.transform((v) => v ?? DEFAULT_MODEL),

@@ -145,6 +145,14 @@ describe('environment', () => {
     }
   });
 
+  it('takes a Redis key prefix for a deployment sharing Redis, ending in a colon', () => {
+    expect(loadEnv({ THREADQL_REDIS_PREFIX: 'acme:prod:' }).THREADQL_REDIS_PREFIX).toBe('acme:prod:');
+    expect(loadEnv({}).THREADQL_REDIS_PREFIX).toBeUndefined();
+    expect(() => loadEnv({ THREADQL_REDIS_PREFIX: 'acme' })).toThrow(
+      'THREADQL_REDIS_PREFIX: expected letters, digits, _ . - and colons, ending in a colon, like acme:',
+    );
+  });
+
   it('applies defaults and treats empty values as unset', () => {
     const env = loadEnv({ ANTHROPIC_API_KEY: '  ', PORT: '' });
     expect(env.ANTHROPIC_API_KEY).toBeUndefined();

@@ -79,6 +79,7 @@ export class DiscordHarness {
         THREADQL_MASTER_KEY: 'passphrase:discord-harness',
         DISCORD_TOKEN: fake.token,
         DISCORD_API_URL: fake.apiUrl,
+        THREADQL_REDIS_PREFIX: isolatedRedisPrefix(label),
         ...options.env,
       });
       const logger = options.logger ?? createLogger('silent');
@@ -88,7 +89,6 @@ export class DiscordHarness {
         pathList: pathList(),
         erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
-        templatesPrefix: isolatedRedisPrefix(label),
       });
       const platforms = await startPlatforms(threadql, config, logger, {
         discord: { rest: { retries: 0 }, ...options.discord },

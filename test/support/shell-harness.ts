@@ -50,6 +50,7 @@ export class ShellHarness {
       THREADQL_DATA_DIR: dataDir,
       THREADQL_CONFIG: configPath,
       THREADQL_MASTER_KEY: 'passphrase:shell-harness',
+      THREADQL_REDIS_PREFIX: isolatedRedisPrefix(label),
       ...env,
     });
     const threadql = await createThreadql({
@@ -57,7 +58,6 @@ export class ShellHarness {
       logger: createLogger('silent'),
       pathList: pathList(),
       erdBrowser: false,
-      templatesPrefix: isolatedRedisPrefix(label),
     });
     const input = new PassThrough();
     const output = new PassThrough();

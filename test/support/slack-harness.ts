@@ -101,6 +101,8 @@ export class SlackHarness {
       SLACK_BOT_TOKEN: 'xoxb-e2e-token',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: fake.apiUrl,
+      // A replica is the same deployment: it shares the primary's template keys and report queue.
+      THREADQL_REDIS_PREFIX: primary?.threadql.templates.prefix ?? isolatedRedisPrefix(label),
       ...options.env,
     });
     const logger = options.logger ?? createLogger('silent');
@@ -112,8 +114,6 @@ export class SlackHarness {
         pathList: pathList(),
         erdBrowser: options.erdBrowser ?? false,
         ...(options.now ? { now: options.now } : {}),
-        // A replica is the same deployment: it shares the primary's template keys and report queue.
-        templatesPrefix: primary?.threadql.templates.prefix ?? isolatedRedisPrefix(label),
       });
       const platforms = await startPlatforms(threadql, config, logger, {
         slack: {
