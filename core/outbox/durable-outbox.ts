@@ -54,6 +54,12 @@ type Line =
   | { op: 'done'; id: string }
   | { op: 'dead'; id: string; reason: string };
 
+interface AppendBatch {
+  lines: string[];
+  records: OutboxRecord[];
+  written: Promise<void>;
+}
+
 /** Nonces of the outboxes open in this process: a file of this pid with another nonce is from an earlier run. */
 const OPEN_HERE = new Set<string>();
 
@@ -105,6 +111,8 @@ export class DurableOutbox {
   #markers: number;
   #writes: Promise<void> = Promise.resolve();
   #draining: Promise<DrainResult> | undefined;
+  /** Appends waiting for the write in progress to finish; written together next. */
+  #batch: AppendBatch | undefined;
   #closed = false;
 
   private constructor(
@@ -195,11 +203,28 @@ export class DurableOutbox {
     return [...this.#pending];
   }
 
-  /** Adds a record durably (on disk when this resolves); `id` defaults to a fresh UUID. */
+  /**
+   * Adds a record durably (on disk when this resolves); `id` defaults to a fresh UUID. Appends that arrive while
+   * an earlier write is in progress share one write and one fdatasync (group commit).
+   */
   async append<P>(kind: string, payload: P, id: string = randomUUID()): Promise<OutboxRecord<P>> {
     const record: OutboxRecord<P> = { id, kind, at: this.#now().toISOString(), payload };
-    // The push happens in the same serial step as the write, so a compaction never misses a written record.
-    await this.#write(`${JSON.stringify({ op: 'add', record })}\n`, true, () => this.#pending.push(record));
+    let batch = this.#batch;
+    if (!batch) {
+      const forming: AppendBatch = { lines: [], records: [], written: Promise.resolve() };
+      // The push happens in the same serial step as the write, so a compaction never misses a written record.
+      forming.written = this.#serial(async () => {
+        if (this.#batch === forming) this.#batch = undefined; // later appends form the next batch
+        if (this.#closed) throw new Error('the outbox is closed');
+        await this.#handle.appendFile(forming.lines.join(''));
+        await this.#handle.datasync();
+        this.#pending.push(...forming.records);
+      });
+      this.#batch = batch = forming;
+    }
+    batch.lines.push(`${JSON.stringify({ op: 'add', record })}\n`);
+    batch.records.push(record);
+    await batch.written;
     this.#options.onDepth?.(this.#pending.length);
     return record;
   }
@@ -211,7 +236,8 @@ export class DurableOutbox {
   async settle(id: string): Promise<void> {
     await this.#write(`${JSON.stringify({ op: 'done', id })}\n`, false, () => this.#remove(id));
     this.#options.onDepth?.(this.#pending.length);
-    await this.#compact();
+    // Not compacted at each settle (a journal empties after nearly every record): once markers pile up.
+    if (this.#markers >= (this.#options.compactAfter ?? 1000)) await this.#compact();
   }
 
   /**

@@ -187,3 +187,14 @@ test('a journal record settled by its own writer leaves the queue from wherever 
   await reopened.adoptOrphans();
   expect(reopened.depth).toBe(0);
 });
+
+test('appends made at once share writes (group commit) and all survive, in the order they were made', async () => {
+  const path = dir();
+  const outbox = await open(path);
+  const made = await Promise.all(Array.from({ length: 50 }, (_, n) => outbox.append('audit', { n })));
+  expect(outbox.pending().map((r) => r.id)).toEqual(made.map((r) => r.id));
+  await outbox.close();
+  const reopened = await open(path, { isRunning: () => false });
+  await reopened.adoptOrphans();
+  expect(reopened.pending().map((r) => (r.payload as { n: number }).n)).toEqual(made.map((_, n) => n));
+});
