@@ -247,8 +247,17 @@ export class OutboxedSessionStore implements SessionStore {
     payload: unknown,
     direct: (id: string, at: Date) => Promise<T>,
   ): Promise<() => Promise<T | undefined>> {
-    const { id, at } = await this.#outbox.append(kind, payload);
+    // In the journal before it is in the outbox: a record between the two would look like one kept from an
+    // outage, and send every other writer through the (serial) replay.
+    const id = randomUUID();
     this.#journal.add(id);
+    let at: string;
+    try {
+      ({ at } = await this.#outbox.append(kind, payload, id));
+    } catch (error) {
+      this.#journal.delete(id);
+      throw error;
+    }
     return async () => {
       if (!this.#journal.has(id)) return undefined; // a replay took it
       if (this.#waiting() > 0) {
