@@ -45,7 +45,8 @@ export function registerRunCommand(program: Command): void {
       // Signals are handled from the start: one that arrives while threadql is still starting (the scheduler
       // connecting after Slack already serves) shuts down what has started instead of killing the process mid-turn.
       let threadql: Threadql | undefined;
-      let platforms: ChatPlatform[] = [];
+      // Filled as each platform starts serving, so a shutdown during start-up stops the ones already serving.
+      const platforms: ChatPlatform[] = [];
       let operator: { port: number; close(): Promise<void> } | undefined;
       new GracefulShutdown({
         graceMs: config.file.shutdown.graceMs,
@@ -79,7 +80,7 @@ export function registerRunCommand(program: Command): void {
       }
       const started = threadql;
       for (const line of started.describe()) logger.info(line);
-      platforms = await startPlatforms(started, config, logger, {
+      await startPlatforms(started, config, logger, {
         onStarted: (platform) => platforms.push(platform),
       }).catch(async (error: unknown) => {
         await started.close();
