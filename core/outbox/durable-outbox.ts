@@ -234,7 +234,7 @@ export class DurableOutbox {
    * is in the queue. Not synced: losing the marker only means one idempotent redelivery.
    */
   async settle(id: string): Promise<void> {
-    await this.#write(`${JSON.stringify({ op: 'done', id })}\n`, false, () => this.#remove(id));
+    await this.#write(`${JSON.stringify({ op: 'done', id })}\n`, () => this.#remove(id));
     this.#options.onDepth?.(this.#pending.length);
     // Not compacted at each settle (a journal empties after nearly every record): once markers pile up.
     if (this.#markers >= (this.#options.compactAfter ?? 1000)) await this.#compact();
@@ -270,7 +270,7 @@ export class DurableOutbox {
       const settle = () => this.#remove(record.id);
       if (outcome === 'done') {
         // Not synced one by one: losing a done marker only means one idempotent redelivery.
-        await this.#write(`${JSON.stringify({ op: 'done', id: record.id })}\n`, false, settle);
+        await this.#write(`${JSON.stringify({ op: 'done', id: record.id })}\n`, settle);
         delivered += 1;
       } else {
         await this.#deadLetter(record, outcome.dead, settle);
@@ -295,7 +295,7 @@ export class DurableOutbox {
     } finally {
       await handle.close();
     }
-    await this.#write(`${JSON.stringify({ op: 'dead', id: record.id, reason })}\n`, false, settle);
+    await this.#write(`${JSON.stringify({ op: 'dead', id: record.id, reason })}\n`, settle);
   }
 
   /** Empty outbox: truncate. Many markers: rewrite the file with only the pending records (atomic rename). */
@@ -332,11 +332,11 @@ export class DurableOutbox {
     this.#markers += 1;
   }
 
-  #write(text: string, sync: boolean, then: () => void): Promise<void> {
+  /** Appends a marker line (not synced: a lost marker only means one idempotent redelivery; records sync in append). */
+  #write(text: string, then: () => void): Promise<void> {
     return this.#serial(async () => {
       if (this.#closed) throw new Error('the outbox is closed');
       await this.#handle.appendFile(text);
-      if (sync) await this.#handle.datasync();
       then();
     });
   }

@@ -158,12 +158,7 @@ export class OutboxedSessionStore implements SessionStore {
   ): Promise<RecordOutcome> {
     const payload: HistoryPayload = { sessionId, entry, ...(open ? { open } : {}) };
     const outcome = await this.#record('history', payload, (id, at) =>
-      this.#inner.appendHistoryOnce(sessionId, entry, {
-        id,
-        at,
-        ...(open ? { open } : {}),
-        ...(sequence ? { sequence } : {}),
-      }),
+      this.#writeHistory(payload, id, at, { sequence }),
     );
     return outcome.queued ? { queued: true } : { queued: false, sequence: outcome.value };
   }
@@ -202,11 +197,7 @@ export class OutboxedSessionStore implements SessionStore {
   ): Promise<() => Promise<number>> {
     const payload: HistoryPayload = { sessionId, entry };
     const write = await this.#stage('history', payload, (id, at) =>
-      this.#inner.appendHistoryOnce(sessionId, entry, {
-        id,
-        at,
-        ...(hint.sequence ? { sequence: hint.sequence } : {}),
-      }),
+      this.#writeHistory(payload, id, at, { sequence: hint.sequence }),
     );
     return async () => (await write()) ?? 0;
   }
@@ -322,6 +313,25 @@ export class OutboxedSessionStore implements SessionStore {
     return { queued: true };
   }
 
+  /**
+   * Writes a history record to the store, idempotently by its id: now (trying `sequence` first) or at a replay
+   * (the next free sequence; `open` creates the thread's session if the outage kept it from being made).
+   */
+  #writeHistory(
+    { sessionId, entry, open }: HistoryPayload,
+    id: string,
+    at: Date,
+    options: { replay?: boolean; sequence?: number | undefined },
+  ): Promise<number> {
+    return this.#inner.appendHistoryOnce(sessionId, entry, {
+      id,
+      at,
+      ...(options.replay ? { replay: true } : {}),
+      ...(open ? { open } : {}),
+      ...(options.sequence ? { sequence: options.sequence } : {}),
+    });
+  }
+
   async #deliver(record: OutboxRecord): Promise<DeliveryOutcome> {
     const writing = this.#writing.get(record.id);
     if (writing) return (await writing) ? 'done' : 'retry';
@@ -330,16 +340,9 @@ export class OutboxedSessionStore implements SessionStore {
     try {
       await this.#store(async () => {
         switch (record.kind) {
-          case 'history': {
-            const { sessionId, entry, open } = record.payload as HistoryPayload;
-            await this.#inner.appendHistoryOnce(sessionId, entry, {
-              id: record.id,
-              at,
-              replay: true,
-              ...(open ? { open } : {}),
-            });
+          case 'history':
+            await this.#writeHistory(record.payload as HistoryPayload, record.id, at, { replay: true });
             return;
-          }
           case 'audit':
             await this.#inner.auditOnce(record.payload as AuditInput, { id: record.id, at });
             return;
