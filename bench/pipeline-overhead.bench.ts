@@ -144,6 +144,9 @@ const platform = new BenchPlatform();
 const handlers = threadql.engine.handlersFor(platform);
 
 const overheads: number[] = [];
+/** The overhead split: question → card (less the LLM), Run click → table (less the query). */
+const cardOverheads: number[] = [];
+const tableOverheads: number[] = [];
 const totals: number[] = [];
 const charts: number[] = [];
 let turn = 0;
@@ -170,6 +173,7 @@ async function oneTurn(threadNo: number): Promise<void> {
     receivedAt: new Date(),
   });
   const { reply, message } = await card;
+  const cardAt = performance.now();
   const toCard = since(atStart);
   const atClick = snapshot();
   const token = reply.parts.flatMap((p) => (p.type === 'buttons' ? p.buttons : []))[0]!.value;
@@ -192,6 +196,8 @@ async function oneTurn(threadNo: number): Promise<void> {
   const db = msIn(contextText(done.reply), 'query');
   totals.push(total);
   overheads.push(total - llm - db);
+  cardOverheads.push(cardAt - start - llm);
+  tableOverheads.push(start + total - cardAt - db);
   await chart;
   charts.push(performance.now() - start - total);
   await clicked;
@@ -202,6 +208,8 @@ async function oneTurn(threadNo: number): Promise<void> {
 function reset(): void {
   phases.length = 0;
   overheads.length = 0;
+  cardOverheads.length = 0;
+  tableOverheads.length = 0;
   totals.length = 0;
   charts.length = 0;
 }
@@ -223,6 +231,10 @@ async function measure(threads: number, turns: number): Promise<void> {
   console.log(`${threads} thread(s) in flight, ${overheads.length} turns (question → card → Run → table):`);
   console.log(
     `  overhead excl. LLM and DB: p50 ${pct(overheads, 50).toFixed(1)} ms, p99 ${pct(overheads, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `    of which question → card (less LLM): p50 ${pct(cardOverheads, 50).toFixed(1)} ms, p99 ${pct(cardOverheads, 99).toFixed(1)} ms; ` +
+      `Run → table (less query): p50 ${pct(tableOverheads, 50).toFixed(1)} ms, p99 ${pct(tableOverheads, 99).toFixed(1)} ms`,
   );
   console.log(
     `  chart PNG after the table (worker pool): p50 ${pct(charts, 50).toFixed(1)} ms, p99 ${pct(charts, 99).toFixed(1)} ms`,
