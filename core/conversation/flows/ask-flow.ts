@@ -85,9 +85,11 @@ export class AskFlow implements Flow {
     // Who may ask is checked before anything shows in the thread or a session opens for them; over-long input
     // is refused before anything reads it (the limit of each kind is checked once the message is read).
     let connectionName: string;
+    let known: { session: SessionInfo | undefined };
     try {
       checkInputLength(text, 'message', this.deps.settings.limits);
-      connectionName = (await connections.resolve(turn.thread, (await turn.session())?.connectionName)).name;
+      known = { session: await turn.session() };
+      connectionName = (await connections.resolve(turn.thread, known.session?.connectionName)).name;
     } catch (error) {
       await turn.fail(error, { input: text, connectionName: fallbackConnection });
       return;
@@ -96,7 +98,7 @@ export class AskFlow implements Flow {
     const progress = await turn.progress('Reading schema…');
     let sessionId: string | undefined;
     try {
-      const { session, connection } = await threadSession(turn, connections, text);
+      const { session, connection } = await threadSession(turn, connections, text, known);
       sessionId = session.id;
       const asking: Asking = { turn, progress, session, connection, text };
       const intent = await readConnectionIntent(text, connection, () => connections.schema(connection.name));
