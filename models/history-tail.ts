@@ -52,20 +52,33 @@ export async function writeTail(
   );
 }
 
+/** How many appends a tail takes between two trims back to HISTORY_TAIL_SIZE (a push alone cannot trim on FerretDB). */
+export const TAIL_TRIM_EVERY = 50;
+
 /**
- * Adds a just-appended entry to its session's tail, keeping only entries inside the cap's window. A tail that
- * does not end right before the entry (a concurrent append, or no tail yet past the first entry) is left
- * alone: readers notice the gap and rebuild it from QueryHistory.
+ * Adds a just-appended entry to its session's tail in one write, without reading it: the push applies only to a
+ * tail that holds the entry before it (a tail that does not, after a concurrent append or with no tail yet past
+ * the first entry, is left alone: readers notice the gap and rebuild it from QueryHistory). The tail is trimmed to
+ * HISTORY_TAIL_SIZE every TAIL_TRIM_EVERY appends, and on every append past the history cap (whose window it keeps).
  */
 export async function pushToTail(
   model: HistoryTailModel,
   entry: QueryHistoryFields,
   cap: number,
 ): Promise<void> {
-  const tail = await model.findById(entry.session).lean<HistoryTailFields>();
-  const entries = tail?.entries ?? [];
-  const last = entries.at(-1)?.sequence ?? 0;
-  if (last !== entry.sequence - 1) return;
-  const window = [...entries, entry].filter((e) => e.sequence > entry.sequence - cap);
-  await writeTail(model, entry.session, window);
+  if (entry.sequence === 1) {
+    await model.updateOne({ _id: entry.session }, { $setOnInsert: { entries: [entry] } }, { upsert: true });
+    return;
+  }
+  // FerretDB 1.x ignores $push's $slice and cannot negate a match inside an array, so the push is bounded by the
+  // trim below and a duplicate (a tail rebuilt between the insert and this push) is left for readers to reject.
+  await model.updateOne(
+    { _id: entry.session, 'entries.sequence': entry.sequence - 1 },
+    { $push: { entries: entry } },
+  );
+  if (entry.sequence > cap || entry.sequence % TAIL_TRIM_EVERY === 0) {
+    const tail = await model.findById(entry.session).lean<HistoryTailFields>();
+    const entries = (tail?.entries ?? []).filter((e) => e.sequence > entry.sequence - cap);
+    if (entries.length && isContiguous(entries)) await writeTail(model, entry.session, entries);
+  }
 }

@@ -108,9 +108,12 @@ export interface AppendOptions {
   now?: Date;
   /**
    * The sequence number to try first (a caller that already told the user this number); when it is taken the
-   * append moves on to the next free one, as it does from the session's counter.
+   * append moves on to the next free one, as it does from the session's counter. With it, the session is not read
+   * first: its counters are bumped in the same round trip that says whether it exists.
    */
   sequence?: number;
+  /** A value pushed onto the session's `context.turns` in the same write (the LLM's window of recent turns). */
+  contextTurn?: Record<string, unknown>;
 }
 
 type HistoryModels = {
@@ -126,7 +129,8 @@ const MAX_APPEND_ATTEMPTS = 500;
  * Appends one entry to a session's history with the next sequence number: one insert, retried on the next
  * number when a concurrent appender took it, so concurrent appends all land with distinct, gap-free numbers.
  * Then bumps the session's counters and activity (re-activating an archived session) and, past the cap,
- * deletes the entry that fell out of the window.
+ * deletes the entry that fell out of the window. With `options.sequence` it costs three round trips (the session's
+ * update, the insert, the tail's push), none of them a read.
  */
 export async function appendHistory(
   models: HistoryModels,
@@ -138,12 +142,26 @@ export async function appendHistory(
   if (!Number.isInteger(cap) || cap < 1)
     throw new ThreadqlError('validation_failed', 'history cap must be ≥ 1');
   const now = options.now ?? new Date();
-  const session = await models.QuerySession.findById(sessionId, { historySeq: 1, status: 1 }).lean<
-    Pick<QuerySessionFields, 'historySeq' | 'status'>
-  >();
+  const bump = (sequence: number) => ({
+    $max: { historySeq: sequence },
+    $set: { lastActivityAt: now },
+    $inc: { tokenUsage: entry.tokenCount ?? 0, queryCount: entry.type === 'query' ? 1 : 0 },
+    ...(options.contextTurn ? { $push: { 'context.turns': options.contextTurn } } : {}),
+  });
+  // The session as it was before this append: with a sequence to try, the counters move in the same round trip
+  // (findOneAndUpdate answers whether the session exists and whether it was archived); without one, it is read
+  // for its counter and updated once the entry has its number.
+  const first = options.sequence;
+  const session = first
+    ? await models.QuerySession.findOneAndUpdate({ _id: sessionId }, bump(first), {
+        returnDocument: 'before',
+      }).lean<Pick<QuerySessionFields, 'historySeq' | 'status'>>()
+    : await models.QuerySession.findById(sessionId, { historySeq: 1, status: 1 }).lean<
+        Pick<QuerySessionFields, 'historySeq' | 'status'>
+      >();
   if (!session) throw new NotFoundError(`QuerySession ${sessionId} does not exist`);
 
-  let sequence = options.sequence ?? (session.historySeq ?? 0) + 1;
+  let sequence = first ?? (session.historySeq ?? 0) + 1;
   let saved: QueryHistoryFields | undefined;
   for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS && !saved; attempt++) {
     try {
@@ -171,14 +189,11 @@ export async function appendHistory(
   if (!saved) throw new ThreadqlError('conflict', 'Could not append to the session history; try again');
 
   await Promise.all([
-    models.QuerySession.updateOne(
-      { _id: sessionId },
-      {
-        $max: { historySeq: sequence },
-        $set: { lastActivityAt: now },
-        $inc: { tokenUsage: entry.tokenCount ?? 0, queryCount: entry.type === 'query' ? 1 : 0 },
-      },
-    ),
+    !first
+      ? models.QuerySession.updateOne({ _id: sessionId }, bump(sequence))
+      : sequence !== first
+        ? models.QuerySession.updateOne({ _id: sessionId }, { $max: { historySeq: sequence } })
+        : undefined,
     sequence > cap
       ? models.QueryHistory.deleteOne({ _id: historyKey(sessionId, sequence - cap) })
       : undefined,

@@ -43,6 +43,38 @@ export function auditEventId(writeId: string, at: Date): Types.ObjectId {
 
 /** Turns of context the LLM sees. */
 const CONTEXT_TURNS = 10;
+/** History appends between two trims of a session's pushed context turns. */
+const CONTEXT_TRIM_EVERY = 20;
+
+/** The LLM-context record of a history entry. */
+function contextTurnOf(entry: HistoryEntryInput): SessionTurn {
+  return {
+    question: entry.userInput,
+    ...(entry.generatedSql ? { sql: entry.generatedSql } : {}),
+    status: entry.status,
+    ...(entry.resultCount !== undefined ? { resultCount: entry.resultCount } : {}),
+  };
+}
+
+function rawTurns(session: Partial<Pick<QuerySessionFields, 'context'>>): SessionTurn[] {
+  return Array.isArray(session.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
+}
+
+/** Pushed turns as the LLM sees them: a run or cancel settles the turn it confirms rather than adding one. */
+export function foldTurns(pushed: readonly SessionTurn[]): SessionTurn[] {
+  const turns: SessionTurn[] = [];
+  for (const turn of pushed) {
+    const last = turns.at(-1);
+    const settles =
+      last &&
+      last.sql === turn.sql &&
+      last.status === 'awaiting_confirmation' &&
+      turn.status !== 'awaiting_confirmation';
+    if (settles) turns[turns.length - 1] = { ...last, ...turn, question: last.question };
+    else turns.push(turn);
+  }
+  return turns;
+}
 const CONFIG_WORKSPACE = '*';
 
 const EXECUTION_STATUS: Record<HistoryStatus, ExecutionStatus> = {
@@ -183,42 +215,29 @@ export class MongoSessionStore implements ReplayableSessionStore {
       {
         ...(write.at ? { now: write.at } : {}),
         ...(write.sequence ? { sequence: write.sequence } : {}),
+        ...(entry.type === 'query' || entry.type === 'clarification'
+          ? { contextTurn: contextTurnOf(entry) as unknown as Record<string, unknown> }
+          : {}),
       },
     );
-    if (entry.type === 'query' || entry.type === 'clarification') await this.rememberTurn(sessionId, entry);
+    if (saved.sequence % CONTEXT_TRIM_EVERY === 0) await this.trimContext(sessionId);
     return saved.sequence;
   }
 
   /**
-   * Keeps the LLM's compact window of recent turns on the session itself (DESIGN §3 `context`), so a turn
-   * reads one document by _id instead of querying the history (which FerretDB answers with a full scan).
-   * Turns in one thread are serialised by the engine, so read-modify-write is safe here.
+   * Folds the session's pushed context turns down to the last CONTEXT_TURNS (each append pushes one, unbounded:
+   * FerretDB ignores $push's $slice). Turns in one thread are serialised by the engine, so read-modify-write is safe.
    */
-  private async rememberTurn(sessionId: string, entry: HistoryEntryInput): Promise<void> {
+  private async trimContext(sessionId: string): Promise<void> {
     const session = await this.models.QuerySession.findById(sessionId, { context: 1 }).lean<
       Pick<QuerySessionFields, 'context'>
     >();
-    const turns = Array.isArray(session?.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
-    const turn: SessionTurn = {
-      question: entry.userInput,
-      ...(entry.generatedSql ? { sql: entry.generatedSql } : {}),
-      status: entry.status,
-      ...(entry.resultCount !== undefined ? { resultCount: entry.resultCount } : {}),
-    };
-    // A run or cancel settles the turn it confirms rather than adding a new one.
-    const last = turns.at(-1);
-    const settles =
-      last &&
-      last.sql === turn.sql &&
-      last.status === 'awaiting_confirmation' &&
-      turn.status !== 'awaiting_confirmation';
-    const next = settles
-      ? [...turns.slice(0, -1), { ...last, ...turn, question: last.question }]
-      : [...turns, turn];
-    await this.models.QuerySession.updateOne(
-      { _id: sessionId },
-      { $set: { 'context.turns': next.slice(-CONTEXT_TURNS) } },
-    );
+    const turns = rawTurns(session ?? {});
+    if (turns.length > CONTEXT_TURNS)
+      await this.models.QuerySession.updateOne(
+        { _id: sessionId },
+        { $set: { 'context.turns': foldTurns(turns).slice(-CONTEXT_TURNS) } },
+      );
   }
 
   async setConnection(sessionId: string, connectionName: string): Promise<void> {
@@ -341,7 +360,7 @@ export class MongoSessionStore implements ReplayableSessionStore {
   }
 
   private info(session: QuerySessionFields): SessionInfo {
-    const turns = Array.isArray(session.context?.turns) ? (session.context.turns as SessionTurn[]) : [];
+    const turns = foldTurns(rawTurns(session)).slice(-CONTEXT_TURNS);
     const connectionName =
       typeof session.context?.connectionName === 'string' ? session.context.connectionName : '';
     return {

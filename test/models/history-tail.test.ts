@@ -1,4 +1,4 @@
-import { HISTORY_TAIL_SIZE } from '../../models/history-tail.ts';
+import { HISTORY_TAIL_SIZE, TAIL_TRIM_EVERY } from '../../models/history-tail.ts';
 import { appendHistory, historyKey, lastHistory } from '../../models/query-history.ts';
 import { findOrCreateSession } from '../../models/query-session.ts';
 import { openModelStore, type ModelStore } from './model-store.ts';
@@ -23,12 +23,18 @@ const sequences = (entries: { sequence: number }[]) => entries.map((e) => e.sequ
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('HistoryTail: the newest entries in one document, proven against QueryHistory', () => {
-  it('is kept on every append, capped at its size and at the history cap', async () => {
+  it('is kept on every append, trimmed to its size every few appends, and capped at the history cap', async () => {
     const s = await session();
-    for (let n = 1; n <= HISTORY_TAIL_SIZE + 5; n++) await appendHistory(store.models, s._id, ask(n));
+    for (let n = 1; n <= HISTORY_TAIL_SIZE; n++) await appendHistory(store.models, s._id, ask(n));
     const tail = await store.models.HistoryTail.findById(s._id).lean();
-    expect(sequences(tail!.entries)).toEqual(range(6, HISTORY_TAIL_SIZE + 5));
-    expect(sequences(await lastHistory(store.models, s._id, 3))).toEqual(range(103, 105));
+    expect(sequences(tail!.entries)).toEqual(range(1, HISTORY_TAIL_SIZE));
+    // Pushed without a read, and trimmed back to its size every TAIL_TRIM_EVERY appends.
+    const last = HISTORY_TAIL_SIZE + TAIL_TRIM_EVERY;
+    for (let n = HISTORY_TAIL_SIZE + 1; n <= last + 5; n++) await appendHistory(store.models, s._id, ask(n));
+    const trimmed = await store.models.HistoryTail.findById(s._id).lean();
+    expect(sequences(trimmed!.entries)).toEqual(range(last - HISTORY_TAIL_SIZE + 1, last + 5));
+    expect(sequences(await lastHistory(store.models, s._id, 3))).toEqual(range(last + 3, last + 5));
+    expect(sequences(await lastHistory(store.models, s._id, 100))).toEqual(range(last - 94, last + 5));
 
     const small = await session();
     for (let n = 1; n <= 12; n++) await appendHistory(store.models, small._id, ask(n), { cap: 10 });
