@@ -51,6 +51,14 @@ export interface SessionInfo {
   nextSequence?: number;
 }
 
+/** What creates a thread's session when a journaled record outlives the session's own write (a replay). */
+export interface SessionOpeningInput {
+  thread: ThreadRef;
+  user: UserRef;
+  connectionName: string;
+  question: string;
+}
+
 /** The QuerySession/QueryHistory/Feedback/AuditEvent persistence the engine drives. */
 export interface SessionStore {
   /** The thread's session, created (titled by the first question) when absent. */
@@ -95,7 +103,7 @@ export interface SessionStore {
   recordHistory?(
     sessionId: string,
     entry: HistoryEntryInput,
-    open?: { thread: ThreadRef; user: UserRef; connectionName: string; question: string },
+    open?: SessionOpeningInput,
   ): Promise<{ queued: boolean; sequence?: number }>;
   /**
    * Journal first (optional): keeps the entry durably now (a local journal) and returns the write that stores it,
@@ -105,7 +113,7 @@ export interface SessionStore {
   stageHistory?(
     sessionId: string,
     entry: HistoryEntryInput,
-    hint?: { sequence?: number },
+    hint?: { sequence?: number; open?: SessionOpeningInput },
   ): Promise<() => Promise<number>>;
   /** Journal first for an audit event (see stageHistory). */
   stageAudit?(event: Parameters<SessionStore['audit']>[0]): Promise<() => Promise<void>>;

@@ -1,8 +1,10 @@
 /**
  * A SessionStore that writes history and audit records behind the replies: the turn gets its history sequence
  * number at once (predicted from the session it read at the start of the turn) and the reply goes out, while the
- * writes follow in the background, in order per thread. On FerretDB one history append is five round trips and an
- * audit event one; this keeps them off the time a user waits for a card or a table (bench/pipeline-overhead).
+ * writes follow in the background, in order per thread. A new thread's session is opened the same way. On FerretDB
+ * one history append is three round trips, an audit event and a session's opening one each; this keeps them off
+ * the time a user waits for a card or a table (bench/pipeline-overhead), and few at a time (`concurrency`), so the
+ * reads a turn does wait for are not queued behind them.
  *
  * - Read your writes: reading a thread's session first waits for that thread's pending writes.
  * - Order: one chain per thread (session ids are thread keys), so history entries land in the order they were
@@ -19,9 +21,10 @@
  * - `idle()` resolves when everything accepted so far is written (tests, shutdown).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../logger.ts';
 import { threadKey, type ThreadRef, type UserRef } from './chat-platform.ts';
-import type { HistoryEntryInput, SessionInfo, SessionStore } from './engine-ports.ts';
+import type { HistoryEntryInput, SessionInfo, SessionOpeningInput, SessionStore } from './engine-ports.ts';
 
 type AuditEvent = Parameters<SessionStore['audit']>[0];
 
@@ -30,6 +33,13 @@ export const writingBehind = new AsyncLocalStorage<boolean>();
 
 export interface WriteBehindOptions {
   logger: Logger;
+  /**
+   * Writes behind the replies in flight at once, across threads (default 2). A burst of them queues in the store
+   * ahead of the reads a turn waits for (FerretDB answers one command per ~3 ms of its CPU on this machine); kept
+   * few, a turn's read finds a short queue, and the writes still keep pace: with 20 threads in flight
+   * (bench/pipeline-overhead) 2 halved the p50 overhead of unbounded writes.
+   */
+  concurrency?: number;
   /** Sessions whose next sequence number is remembered (least recently used dropped first). Default 10,000. */
   maxSessions?: number;
 }
@@ -41,10 +51,15 @@ export class WriteBehindSessionStore implements SessionStore {
   readonly #chains = new Map<string, Promise<void>>();
   /** Next sequence number per session id, in least-recently-used order. */
   readonly #next = new Map<string, number>();
+  /** Sessions opened behind the replies whose insert has not landed yet: their first journaled entry carries it. */
+  readonly #opening = new Map<string, SessionOpeningInput>();
+
+  readonly #limit: LimitFunction;
 
   constructor(inner: SessionStore, options: WriteBehindOptions) {
     this.#inner = inner;
     this.#options = options;
+    this.#limit = pLimit(options.concurrency ?? 2);
   }
 
   async findSession(thread: ThreadRef): Promise<SessionInfo | undefined> {
@@ -52,14 +67,27 @@ export class WriteBehindSessionStore implements SessionStore {
     return this.#remember(await this.#inner.findSession(thread));
   }
 
+  /**
+   * Opens the thread's session behind the reply: the engine opens one only after finding none in this turn, so the
+   * new session is known without the store, and its insert joins the thread's writes (before its first entry). Until
+   * it lands, the session's first journaled entry carries the opening, so a replay can still create it.
+   */
   async openSession(
     thread: ThreadRef,
     user: UserRef,
     connectionName: string,
     question: string,
   ): Promise<SessionInfo> {
-    await this.#settled(threadKey(thread));
-    return this.#remember(await this.#inner.openSession(thread, user, connectionName, question))!;
+    const key = threadKey(thread);
+    await this.#settled(key);
+    const opening = { thread, user, connectionName, question };
+    this.#opening.set(key, opening);
+    this.#enqueue(key, 'session', opening, async () => {
+      const opened = await this.#inner.openSession(thread, user, connectionName, question);
+      if (this.#opening.get(key) === opening) this.#opening.delete(key);
+      this.#remember(opened);
+    });
+    return this.#remember({ id: key, threadKey: key, connectionName, recentTurns: [], nextSequence: 1 })!;
   }
 
   /** Returns the entry's sequence number at once when it can be predicted, and writes it behind. */
@@ -72,8 +100,10 @@ export class WriteBehindSessionStore implements SessionStore {
       return sequence;
     }
     this.#setNext(sessionId, predicted + 1);
+    const open = this.#opening.get(sessionId);
+    this.#opening.delete(sessionId);
     const write = this.#inner.stageHistory
-      ? await this.#inner.stageHistory(sessionId, entry, { sequence: predicted })
+      ? await this.#inner.stageHistory(sessionId, entry, { sequence: predicted, ...(open ? { open } : {}) })
       : () => this.#inner.appendHistory(sessionId, entry, { sequence: predicted });
     this.#enqueue(sessionId, 'history entry', { sessionId, entry }, async () => {
       const sequence = await write();
@@ -151,7 +181,7 @@ export class WriteBehindSessionStore implements SessionStore {
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const next = previous.then(async () => {
       try {
-        await writingBehind.run(true, write);
+        await this.#limit(() => writingBehind.run(true, write));
       } catch (error) {
         this.#options.logger.error({ err: error, record }, `a ${what} could not be written to the store`);
       }

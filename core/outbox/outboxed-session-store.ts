@@ -14,7 +14,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ThreadRef, UserRef } from '../conversation/chat-platform.ts';
-import type { HistoryEntryInput, SessionInfo, SessionStore } from '../conversation/engine-ports.ts';
+import type {
+  HistoryEntryInput,
+  SessionInfo,
+  SessionOpeningInput,
+  SessionStore,
+} from '../conversation/engine-ports.ts';
 import { hasCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DependencyBreakers } from '../resilience/dependency-breakers.ts';
@@ -25,12 +30,7 @@ export type AuditInput = Parameters<SessionStore['audit']>[0];
 export type FeedbackInput = Parameters<SessionStore['recordFeedback']>[0];
 
 /** What creates a thread's session when a replayed write finds none (the turn was recorded while the store was down). */
-export interface SessionOpening {
-  thread: ThreadRef;
-  user: UserRef;
-  connectionName: string;
-  question: string;
-}
+export type SessionOpening = SessionOpeningInput;
 
 /** A store whose record writes take an idempotency key (MongoSessionStore). */
 export interface ReplayableSessionStore extends SessionStore {
@@ -189,15 +189,19 @@ export class OutboxedSessionStore implements SessionStore {
 
   // ---- journal first: on disk before the reply, written to the store behind it ----
 
-  /** Journals a history entry; the returned write stores it (its sequence, or 0 when it waits for a replay). */
+  /**
+   * Journals a history entry; the returned write stores it (its sequence, or 0 when it waits for a replay).
+   * `hint.open` is journaled for a replay only (the session's opening, still on its way to the store): the direct
+   * write runs after the opening's own write.
+   */
   async stageHistory(
     sessionId: string,
     entry: HistoryEntryInput,
-    hint: { sequence?: number } = {},
+    hint: { sequence?: number; open?: SessionOpening } = {},
   ): Promise<() => Promise<number>> {
-    const payload: HistoryPayload = { sessionId, entry };
+    const payload: HistoryPayload = { sessionId, entry, ...(hint.open ? { open: hint.open } : {}) };
     const write = await this.#stage('history', payload, (id, at) =>
-      this.#writeHistory(payload, id, at, { sequence: hint.sequence }),
+      this.#writeHistory({ sessionId, entry }, id, at, { sequence: hint.sequence }),
     );
     return async () => (await write()) ?? 0;
   }

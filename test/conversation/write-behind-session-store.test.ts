@@ -80,6 +80,8 @@ describe('WriteBehindSessionStore', () => {
   it('writes behind the caller: appendHistory and audit return while the store is still writing', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
+    let historyStarted!: () => void;
+    const started = new Promise<void>((resolve) => (historyStarted = resolve));
     const calls: string[] = [];
     const inner: SessionStore = {
       openSession: (...args) => sessions.openSession(...args),
@@ -88,6 +90,7 @@ describe('WriteBehindSessionStore', () => {
       recordFeedback: (input) => sessions.recordFeedback(input),
       appendHistory: async (id, e, hint) => {
         calls.push(`history ${e.userInput}, behind: ${writingBehind.getStore() === true}`);
+        historyStarted();
         await gate;
         return sessions.appendHistory(id, e, hint);
       },
@@ -101,12 +104,29 @@ describe('WriteBehindSessionStore', () => {
     expect(await wb.appendHistory(session.id, entry('q'))).toBe(1);
     await wb.audit({ action: 'query.run', actorKey: 'shell:w:u1', threadKey: session.threadKey });
     // Both returned while the history write waits at the gate; the audit event queues behind it.
+    await started;
     expect(calls).toEqual(['history q, behind: true']);
     open();
     await wb.idle();
     expect(calls).toEqual(['history q, behind: true', 'audit query.run']);
     expect((await entries(session.id)).map((e) => e.userInput)).toEqual(['q']);
     expect(await sessions.models.AuditEvent.countDocuments({ thread: session.threadKey })).toBe(1);
+  });
+
+  it("opens a new thread's session behind the caller, before its first entry, with what the caller saw", async () => {
+    const { store: wb } = writeBehind();
+    const t = thread();
+    const session = await wb.openSession(t, user, 'sample', 'how many customers?');
+    expect(session).toMatchObject({ connectionName: 'sample', recentTurns: [], nextSequence: 1 });
+    expect(
+      await wb.appendHistory(session.id, entry('how many customers?', { generatedSql: 'SELECT 1' })),
+    ).toBe(1);
+    await wb.idle();
+    const stored = await sessions.findSession(t);
+    expect(stored).toMatchObject({ id: session.id, connectionName: 'sample', nextSequence: 2 });
+    expect(stored?.recentTurns).toEqual([
+      { question: 'how many customers?', sql: 'SELECT 1', status: 'awaiting_confirmation' },
+    ]);
   });
 
   it("reads a thread's session only after its pending writes: the LLM window includes the last turn", async () => {
@@ -134,7 +154,8 @@ describe('WriteBehindSessionStore', () => {
   it('lands on the next free number when another writer took the predicted one, and says so', async () => {
     const { store: wb, logged } = writeBehind();
     const t = thread();
-    const session = await wb.openSession(t, user, 'sample', 'q');
+    await sessions.openSession(t, user, 'sample', 'q');
+    const session = (await wb.findSession(t))!;
     // Another replica writes the thread after this process read it.
     await sessions.appendHistory(session.id, entry('from another replica'));
     expect(await wb.appendHistory(session.id, entry('mine'))).toBe(1);

@@ -180,6 +180,38 @@ test('journal first: a staged record is on disk before its write, and a process 
   second.breakers.shutdown();
 });
 
+test("journal first for a new thread: the session's opening travels with its first entry, so a replay creates it", async () => {
+  const newThread = { ...thread, thread: '1700000000.000250' };
+  const sessionId = 'slack:T1:C1:1700000000.000250';
+  const first = await sessionStore();
+  // The session's insert was still on its way (written behind the reply) when the process died.
+  await first.sessions.stageHistory(
+    sessionId,
+    { type: 'query', userInput: 'how many invoices?', userKey, status: 'awaiting_confirmation' },
+    {
+      sequence: 1,
+      open: { thread: newThread, user, connectionName: 'sample', question: 'how many invoices?' },
+    },
+  );
+  await first.outbox.close();
+  await first.sessions.close();
+  first.breakers.shutdown();
+  expect(await mongo.findSession(newThread)).toBeUndefined();
+
+  const second = await sessionStore();
+  await second.sessions.flush();
+  expect(second.sessions.queued).toBe(0);
+  expect(await mongo.findSession(newThread)).toMatchObject({
+    id: sessionId,
+    connectionName: 'sample',
+    nextSequence: 2,
+    recentTurns: [{ question: 'how many invoices?', status: 'awaiting_confirmation' }],
+  });
+  await second.sessions.close();
+  await second.outbox.close();
+  second.breakers.shutdown();
+});
+
 test('journal first with the store down: the write leaves the record, later records queue behind it, all replayed in order', async () => {
   const session = await mongo.openSession(
     { ...thread, thread: '1700000000.000300' },
