@@ -14,6 +14,9 @@ import type { ConnectionProvider, ResolvedConnection } from '../conversation/eng
 import type { Verdict } from '../safety/verdict.ts';
 import { guardDriver, type GuardOptions } from './guarded-driver.ts';
 
+/** Queries whose verdict is remembered. */
+const VERDICTS_KEPT = 500;
+
 /** Where introspected schemas are kept between turns (Redis with a TTL, mirrored into MongoDB). */
 export interface SchemaStore {
   get(connectionName: string): Promise<SchemaSnapshot | undefined>;
@@ -34,6 +37,8 @@ export class ConfiguredConnections implements ConnectionProvider {
   private readonly guard: Omit<GuardOptions, 'name'>;
   private readonly masker: ResultMasker | undefined;
   private readonly drivers = new Map<string, Promise<DatabaseDriver>>();
+  /** Verdicts by dialect and query text, oldest first (the classifier is pure: same text, same verdict). */
+  private readonly verdicts = new Map<string, Promise<Verdict>>();
 
   constructor(
     configs: ConnectionConfig[],
@@ -103,8 +108,20 @@ export class ConfiguredConnections implements ConnectionProvider {
     await this.schemas.set(this.find(name).name, schema);
   }
 
+  /**
+   * The dialect's verdict on a query, remembered for the last VERDICTS_KEPT queries: a turn classifies the same text
+   * when it is proposed, shown and run (the parse is the costly part: ~1 ms per statement on the event loop).
+   */
   classify(name: string, query: string): Promise<Verdict> {
-    return dialectFor(this.find(name).type).classify(query);
+    const type = this.find(name).type;
+    const key = `${type}\0${query}`;
+    const known = this.verdicts.get(key);
+    if (known) return known;
+    const verdict = dialectFor(type).classify(query);
+    this.verdicts.set(key, verdict);
+    if (this.verdicts.size > VERDICTS_KEPT) this.verdicts.delete(this.verdicts.keys().next().value!);
+    verdict.catch(() => this.verdicts.delete(key));
+    return verdict;
   }
 
   /** Closes every driver this provider started. */
