@@ -62,9 +62,12 @@ export function verificationLines(
 function statusLine(m: MigrationFields, name: (key: string | null) => string): string | undefined {
   switch (m.status) {
     case 'applied': {
-      const approved = m.approvedBy.length ? `, approved by ${m.approvedBy.map(name).join(' and ')}` : '';
+      const approvers = m.approvedBy.map(name).join(' and ');
       const took = m.executionMs === null ? '' : ` in ${m.executionMs} ms`;
-      return `✅ *Applied* by ${name(m.appliedBy)} at ${shortTime(m.appliedAt)}${took}${approved}.`;
+      // The last approval applies the migration: its approver is not named twice.
+      return m.appliedBy && m.approvedBy.includes(m.appliedBy)
+        ? `✅ *Applied* at ${shortTime(m.appliedAt)}${took} on the approval of ${approvers}.`
+        : `✅ *Applied* by ${name(m.appliedBy)} at ${shortTime(m.appliedAt)}${took}${approvers ? `, approved by ${approvers}` : ''}.`;
     }
     case 'failed':
       return `❌ *Applying failed* at ${shortTime(m.failedAt)}: ${m.error ?? 'unknown error'}\nEdit the scripts to try again, or cancel.`;
