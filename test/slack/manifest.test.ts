@@ -59,6 +59,7 @@ describe('manifest.yml', () => {
         'im:read',
         'im:write',
         'mpim:history',
+        'mpim:read',
         'usergroups:read',
         'users:read',
       ].sort(),
@@ -72,13 +73,14 @@ describe('manifest.yml', () => {
     );
   });
 
-  it('subscribes to mentions, channel/group/DM messages and assistant threads; interactivity and Socket Mode on', () => {
+  it('subscribes to mentions, channel/group/DM/group-DM messages and assistant threads; interactivity and Socket Mode on', () => {
     expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(
       [
         'app_mention',
         'message.channels',
         'message.groups',
         'message.im',
+        'message.mpim',
         'assistant_thread_started',
         'assistant_thread_context_changed',
       ].sort(),

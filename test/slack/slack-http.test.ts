@@ -137,6 +137,17 @@ describe('SlackPlatform over HTTP: triggers', () => {
     expect(handlers.messages[0]!.thread).toEqual(thread('C0GROWTH', root));
   });
 
+  it('delivers a reply in an active group-DM thread (message.mpim) like one in a channel', async () => {
+    const root = nextTs();
+    active.add(threadKey(thread('G0GROUPDM', root)));
+    await deliver(
+      channelMessage('and by month', { channel: 'G0GROUPDM', channel_type: 'mpim', thread_ts: root }),
+    );
+    expect(handlers.messages.map((m) => [m.text, m.thread])).toEqual([
+      ['and by month', thread('G0GROUPDM', root)],
+    ]);
+  });
+
   it('does not answer a mention twice when it also arrives as a thread message', async () => {
     const root = nextTs();
     active.add(threadKey(thread('C0GROWTH', root)));
