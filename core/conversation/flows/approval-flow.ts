@@ -9,6 +9,7 @@ import type { ApprovalModels } from '../../approvals/approval-models.ts';
 import type { ApprovalPolicy } from '../../approvals/approval-policy.ts';
 import { auditOf, type ApprovalRecords } from '../../approvals/approval-records.ts';
 import { closedMessage, decideApproval, type DecideOutcome } from '../../approvals/decide-approval.ts';
+import { answerDecision } from './answer-decision.ts';
 import { executeApprovedRequest } from '../../approvals/execute-approved.ts';
 import { expireDueApprovals } from '../../approvals/expire-approvals.ts';
 import { judgeDecider } from '../../approvals/judge-decider.ts';
@@ -89,35 +90,25 @@ export class ApprovalFlow implements Flow {
       if (error instanceof NotFoundError) return turn.privately(error.message);
       throw error;
     }
-    const request = outcome.request;
-    await this.deps.thread.record(turn.services.sessions, outcome.records, request, turn.logger);
-    const card = this.deps.thread.cardOf(request, click);
-    switch (outcome.kind) {
-      case 'refused':
-      case 'already_decided':
-        return turn.privately(outcome.message);
-      case 'closed':
-        await turn.privately(outcome.message);
-        if (outcome.status === 'expired')
-          await this.deps.thread.show(turn.platform, card, request, { kind: 'expired' });
-        return;
-      case 'recorded':
-        await turn.privately(outcome.message);
-        if (!outcome.duplicate && request.status === 'pending')
-          await this.deps.thread.show(turn.platform, card, request, {
-            kind: 'pending',
-            approvedBy: await this.deps.thread.approverNames(request),
-          });
-        return;
-      case 'rejected':
-        return;
-      case 'approved':
-        await this.deps.thread.show(turn.platform, card, request, {
+    const { thread } = this.deps;
+    await thread.record(turn.services.sessions, outcome.records, outcome.request, turn.logger);
+    const card = thread.cardOf(outcome.request, click);
+    await answerDecision(turn, outcome, {
+      expired: (expired) => thread.show(turn.platform, card, expired, { kind: 'expired' }),
+      pending: async (pending) =>
+        thread.show(turn.platform, card, pending, {
+          kind: 'pending',
+          approvedBy: await thread.approverNames(pending),
+        }),
+      rejected: async () => {}, // an approval never rejects
+      approved: async (approved) => {
+        await thread.show(turn.platform, card, approved, {
           kind: 'running',
-          approvedBy: request.approvedByNames,
+          approvedBy: approved.approvedByNames,
         });
-        return this.execute(turn, card, request);
-    }
+        await this.execute(turn, card, approved);
+      },
+    });
   }
 
   /** Runs a request this turn claimed, then shows the outcome on the card and in the thread. */
@@ -196,23 +187,27 @@ export class ApprovalFlow implements Flow {
       { requestId: String(request._id), user: turn.user, decision: 'reject', reason },
       this.now(),
     );
-    await this.deps.thread.record(turn.services.sessions, outcome.records, outcome.request, turn.logger);
-    if (outcome.kind !== 'rejected') {
-      await turn.privately(outcome.message);
-      if (outcome.kind === 'closed' && outcome.status === 'expired')
-        await this.deps.thread.show(turn.platform, card, outcome.request, { kind: 'expired' });
-      return;
-    }
-    const withdrawn = outcome.request.rejectedBy === outcome.request.requester;
-    await this.deps.thread.show(turn.platform, card, outcome.request, {
-      kind: 'rejected',
-      by: turn.who,
-      reason: outcome.request.rejectionReason,
-      withdrawn,
+    const { thread } = this.deps;
+    await thread.record(turn.services.sessions, outcome.records, outcome.request, turn.logger);
+    // A rejection is final at once: no approval can be recorded or execute here.
+    const unreachable = async () => {};
+    await answerDecision(turn, outcome, {
+      expired: (expired) => thread.show(turn.platform, card, expired, { kind: 'expired' }),
+      pending: unreachable,
+      approved: unreachable,
+      rejected: async (rejected) => {
+        const withdrawn = rejected.request.rejectedBy === rejected.request.requester;
+        await thread.show(turn.platform, card, rejected.request, {
+          kind: 'rejected',
+          by: turn.who,
+          reason: rejected.request.rejectionReason,
+          withdrawn,
+        });
+        await turn.say(
+          withdrawn ? `🚫 ${turn.who} withdrew the request.` : `🚫 ${rejected.message} (by ${turn.who})`,
+        );
+      },
     });
-    await turn.say(
-      withdrawn ? `🚫 ${turn.who} withdrew the request.` : `🚫 ${outcome.message} (by ${turn.who})`,
-    );
   }
 
   // ---- editing a request ----

@@ -9,6 +9,7 @@ import type { ApprovalRequestFields } from '../../../models/approval-request.ts'
 import type { MigrationFields } from '../../../models/migration.ts';
 import { auditOf } from '../../approvals/approval-records.ts';
 import { closedMessage, decideApproval, type DecideOutcome } from '../../approvals/decide-approval.ts';
+import { answerDecision } from './answer-decision.ts';
 import { hasCode, NotFoundError, toUserMessage } from '../../errors.ts';
 import {
   migrationApprovalCard,
@@ -207,44 +208,29 @@ export class MigrationApprovalFlow implements Flow {
       throw error;
     }
     await this.thread.record(turn.services.sessions, outcome.records, threadKey(request.thread), turn.logger);
-    switch (outcome.kind) {
-      case 'refused':
-      case 'already_decided':
-        return turn.privately(outcome.message);
-      case 'closed':
-        await turn.privately(outcome.message);
-        if (outcome.status === 'expired')
-          await this.show(turn, card, outcome.request, migration.version, {
-            kind: 'settled',
-            text: `⌛ ${closedMessage('expired')}`,
-          });
-        return;
-      case 'recorded':
-        await turn.privately(outcome.message);
-        if (!outcome.duplicate)
-          await this.show(turn, card, outcome.request, migration.version, {
-            kind: 'pending',
-            approvedBy: await this.thread.approverNames(outcome.request),
-          });
-        return;
-      case 'rejected':
-        await this.show(turn, card, outcome.request, migration.version, {
-          kind: 'settled',
-          text: `🚫 ${outcome.message}`,
-        });
-        await this.thread.refreshCard(turn.platform, migration, `🚫 ${outcome.message}`);
-        await turn.audit('migration.rejected', {
-          migration: String(migration._id),
-          version: migration.version,
-        });
-        return;
-      case 'approved':
-        await this.show(turn, card, outcome.request, migration.version, {
+    const { version } = migration;
+    await answerDecision(turn, outcome, {
+      expired: (expired) =>
+        this.show(turn, card, expired, version, { kind: 'settled', text: `⌛ ${closedMessage('expired')}` }),
+      pending: async (pending) =>
+        this.show(turn, card, pending, version, {
+          kind: 'pending',
+          approvedBy: await this.thread.approverNames(pending),
+        }),
+      rejected: async (rejected) => {
+        const text = `🚫 ${rejected.message}`;
+        await this.show(turn, card, rejected.request, version, { kind: 'settled', text });
+        await this.thread.refreshCard(turn.platform, migration, text);
+        await turn.audit('migration.rejected', { migration: String(migration._id), version });
+      },
+      approved: async (approved) => {
+        await this.show(turn, card, approved, version, {
           kind: 'running',
-          approvedBy: outcome.request.approvedByNames,
+          approvedBy: approved.approvedByNames,
         });
-        return this.execute(turn, card, outcome.request, migration);
-    }
+        await this.execute(turn, card, approved, migration);
+      },
+    });
   }
 
   /** Runs the request this turn claimed and tells the thread. */
