@@ -56,8 +56,11 @@ test('a dropped connection mid-session is RESUMEd: a message sent while disconne
   const thread = handlers.messages.find((m) => m.id === root.id)!.thread;
   const sessionId = fake.gateway.sessionId;
 
-  await fake.gateway.disconnect(4000); // 4000 "unknown error": resumable
+  // 4000 "unknown error": resumable. The session stops being live at once, so the message below waits in the log
+  // whether or not the client has reconnected by the time the old socket's close is seen (it may, under load).
+  const dropped = fake.gateway.disconnect(4000);
   const missed = fake.userMessage({ author: alice, content: 'only Germany', channelId: thread.thread });
+  await dropped;
 
   await handlers.until(() => handlers.messages.some((m) => m.id === missed.id), 'the missed follow-up');
   await fake.waitFor(() => fake.gateway.payloads.some((p) => p.t === 'RESUMED'), 'RESUMED');

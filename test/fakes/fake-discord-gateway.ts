@@ -155,7 +155,10 @@ export class FakeDiscordGateway extends EventEmitter {
     return s;
   }
 
-  /** Closes the live socket from the server side with `code` (4000 = unknown error: resumable). */
+  /**
+   * Closes the live socket from the server side with `code` (4000 = unknown error: resumable). Dispatches stop going
+   * out at once (they wait in the log for a RESUME), before the close completes.
+   */
   async disconnect(code = 4000): Promise<void> {
     const ws = this.#socket;
     if (!ws) return;
