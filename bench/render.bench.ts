@@ -133,7 +133,7 @@ async function tables(): Promise<void> {
 async function erds(): Promise<void> {
   const executablePath = rawEnvironment().PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
   console.log(
-    `\nER diagrams (Chromium at ${executablePath}, one page kept warm, PNG at 2×, lowered past 10 MP, never below 1×)`,
+    `\nER diagrams (mermaid layout in Chromium at ${executablePath}, one page kept warm; resvg PNG at 2×, lowered past 10 MP, never below 1×)`,
   );
   for (const n of [10, 30, 60]) {
     const schema = syntheticSchema(n);
@@ -163,7 +163,7 @@ async function erds(): Promise<void> {
       });
       console.log(
         `  browser start=${start.toFixed(0)} ms  png=${image.width}×${image.height} @${image.scale}×  ` +
-          `layout=${image.timings.layoutMs.toFixed(0)} ms  screenshot=${image.timings.screenshotMs.toFixed(0)} ms`,
+          `layout=${image.timings.layoutMs.toFixed(0)} ms  raster=${image.timings.rasterMs.toFixed(0)} ms`,
       );
     } finally {
       await browser.close();

@@ -1,11 +1,10 @@
 /**
  * One headless Chromium with one page that has mermaid loaded once, kept warm for ER-diagram PNGs.
- * mermaid-cli's renderMermaid opens a page and reloads mermaid on every call (~1.3 s); this keeps the page.
- * Renders run one at a time (one page; the machine has two cores). Labels are SVG text (`htmlLabels: false`):
- * mermaid measures each label while laying out, and SVG text measures faster than HTML in <foreignObject>
- * (bench/render.bench.ts). The PNG is a Chromium screenshot: resvg could draw the SVG-label page too, but measured
- * slower than the screenshot for text-heavy diagrams. Large diagrams get a smaller pixel density (never below 1×)
- * to stay within a pixel budget, since the screenshot's cost grows with its pixels.
+ * mermaid-cli's renderMermaid opens a page and reloads mermaid on every call (~1.3 s); this keeps the page, and a
+ * render is one evaluate call. Layouts run one at a time (one page; the machine has two cores). Labels are SVG
+ * text (`htmlLabels: false`): mermaid measures each label while laying out, and SVG text measures faster than
+ * HTML in <foreignObject>; it also lets resvg draw the SVG (mermaid-png.ts), so the page only lays out and the
+ * PNG is rasterised off the page while it lays out the next diagram.
  * Start it once, inject it where ERDs are drawn, close it once.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -15,37 +14,20 @@ import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { RenderError } from '../../core/errors.ts';
 import { FONT_FILES, SANS_FAMILY } from '../png/font-files.ts';
+import { mermaidSvgToPng, type DiagramPng, type PixelPolicy } from './mermaid-png.ts';
 
-export interface MermaidBrowserOptions {
+export interface MermaidBrowserOptions extends PixelPolicy {
   /** Chromium binary (from PUPPETEER_EXECUTABLE_PATH via config); none means no browser is available. */
   executablePath?: string;
-  /** Pixel density of PNGs; lowered for large diagrams (see pixelBudget and maxPixels). Default 2. */
-  scale?: number;
-  /**
-   * Pixels (width × height) above which the density is lowered, but not below 1× (a diagram at 1× is as
-   * readable as in a browser at 100 %). Default 10 million: a 30-table diagram comes out at about 1.5×.
-   */
-  pixelBudget?: number;
-  /** Largest PNG in pixels (width × height), below 1× if need be. Default 36 million. */
-  maxPixels?: number;
-  /** Longest PNG side in pixels. Default 16,000 (Chromium's screenshot limit is about 16,384). */
-  maxSide?: number;
   /** Parent folder of the throwaway user-data-dir; default the OS temp folder. */
   tmpDir?: string;
   launchTimeoutMs?: number;
   renderTimeoutMs?: number;
 }
 
-export interface MermaidPng {
-  png: Buffer;
-  svg: string;
-  /** PNG size in pixels. */
-  width: number;
-  height: number;
-  /** Device scale factor used (PNG pixels per SVG pixel). */
-  scale: number;
-  /** Milliseconds spent in mermaid's layout and in the screenshot (for benches and logs). */
-  timings: { layoutMs: number; screenshotMs: number };
+export interface MermaidPng extends DiagramPng {
+  /** Milliseconds spent in mermaid's layout in the page and in the raster (for benches and logs). */
+  timings: { layoutMs: number; rasterMs: number };
 }
 
 const LAUNCH_FLAGS = [
@@ -60,8 +42,6 @@ const LAUNCH_FLAGS = [
   '--hide-scrollbars',
   '--mute-audio',
 ];
-
-const MARGIN = 24;
 
 function mermaidBundlePath(): string {
   return join(dirname(fileURLToPath(import.meta.resolve('mermaid'))), 'mermaid.min.js');
@@ -96,6 +76,9 @@ export const MERMAID_CONFIG = {
     attributeBackgroundColorEven: '#f6f8fa',
     // Behind relationship labels (SVG labels draw this box; HTML labels showed white).
     edgeLabelBackground: '#ffffff',
+    // Solid entity borders: the default fades the right edge to grey, which left boxes without a right edge
+    // once the drop shadow was gone (resvg does not draw CSS filter functions).
+    useGradient: false,
   },
   er: {
     useMaxWidth: false,
@@ -108,24 +91,31 @@ export const MERMAID_CONFIG = {
   },
 } as const;
 
-type Job<T> = () => Promise<T>;
+/** Runs jobs one at a time, in the order they came. */
+class Serial {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(job, job);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Settles when every job so far has. */
+  get drained(): Promise<unknown> {
+    return this.#tail;
+  }
+}
 
 /** What the in-page functions use of the page's window (the project compiles without DOM types). */
-interface PageElement {
-  innerHTML: string;
-  remove(): void;
-  getBoundingClientRect(): { width: number; height: number };
-  querySelector(selector: string): PageElement | null;
-}
 interface PageWindow {
   document: {
-    getElementById(id: string): PageElement | null;
+    getElementById(id: string): { remove(): void } | null;
     fonts: { load(font: string): Promise<unknown>; ready: Promise<unknown> };
   };
-  XMLSerializer: new () => { serializeToString(node: PageElement): string };
   mermaid: { initialize(config: unknown): void; render(id: string, text: string): Promise<{ svg: string }> };
 }
-type Drawn = { error: string } | { svg: string; width: number; height: number };
+type Drawn = { error: string } | { svg: string };
 
 /** The warm browser for mermaid PNGs; see the file comment. */
 export class MermaidBrowser {
@@ -134,7 +124,8 @@ export class MermaidBrowser {
   #page: Page | undefined;
   #userDataDir: string | undefined;
   #starting: Promise<void> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #layouts = new Serial();
+  readonly #rasters = new Serial();
   #renders = 0;
   #closed = false;
 
@@ -180,8 +171,9 @@ export class MermaidBrowser {
         this.#page = undefined;
       });
       const page = await this.#browser.newPage();
-      await page.setContent(`<!doctype html><html><head><style>${await fontFaceCss()}
-        body{margin:0;background:#fff}#c{display:inline-block;padding:${MARGIN}px}</style></head><body><div id="c"></div></body></html>`);
+      await page.setContent(
+        `<!doctype html><html><head><style>${await fontFaceCss()}body{margin:0}</style></head><body></body></html>`,
+      );
       await page.addScriptTag({ path: mermaidBundlePath() });
       await page.evaluate(
         async (config) => {
@@ -207,18 +199,21 @@ export class MermaidBrowser {
     }
   }
 
-  /** Renders mermaid text to SVG and a PNG; queued, one at a time. Starts (or restarts) the browser when needed. */
-  render(definition: string): Promise<MermaidPng> {
-    return this.#enqueue(() => this.#render(definition));
+  /**
+   * Renders mermaid text to SVG and a PNG. Layouts queue for the one page (starting or restarting the browser
+   * when needed); rasters queue separately, so one diagram rasterises while the page lays out the next.
+   */
+  async render(definition: string): Promise<MermaidPng> {
+    const { svg, layoutMs } = await this.#layouts.run(() => this.#layout(definition));
+    return this.#rasters.run(async () => {
+      const started = performance.now();
+      const image = await mermaidSvgToPng(svg, this.#options);
+      return { ...image, timings: { layoutMs, rasterMs: performance.now() - started } };
+    });
   }
 
-  #enqueue<T>(job: Job<T>): Promise<T> {
-    const run = this.#queue.then(job, job);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async #render(definition: string): Promise<MermaidPng> {
+  /** mermaid's layout in the page: the SVG as mermaid serialises it, and the milliseconds it took. */
+  async #layout(definition: string): Promise<{ svg: string; layoutMs: number }> {
     if (this.#closed) throw new RenderError('render_failed', 'The diagram renderer has been closed.');
     if (!this.started) await this.start();
     const page = this.#page!;
@@ -238,22 +233,13 @@ export class MermaidBrowser {
         page.evaluate(
           async (id: string, text: string): Promise<Drawn> => {
             const w = globalThis as unknown as PageWindow;
-            const container = w.document.getElementById('c')!;
-            container.innerHTML = '';
             try {
-              const { svg } = await w.mermaid.render(id, text);
-              container.innerHTML = svg;
+              return { svg: (await w.mermaid.render(id, text)).svg };
             } catch (error) {
               // mermaid leaves its scratch element behind after a parse error.
               w.document.getElementById(`d${id}`)?.remove();
               return { error: error instanceof Error ? error.message : String(error) };
             }
-            const box = container.getBoundingClientRect();
-            return {
-              svg: new w.XMLSerializer().serializeToString(container.querySelector('svg')!),
-              width: Math.ceil(box.width),
-              height: Math.ceil(box.height),
-            };
           },
           id,
           definition,
@@ -266,27 +252,7 @@ export class MermaidBrowser {
           `The diagram text is not valid mermaid: ${drawn.error.split('\n')[0]}`,
         );
       }
-      const laidOut = performance.now();
-      const scale = this.#scaleFor(drawn.width, drawn.height);
-      await page.setViewport({ width: drawn.width, height: drawn.height, deviceScaleFactor: scale });
-      const png = Buffer.from(
-        await Promise.race([
-          page.screenshot({
-            type: 'png',
-            optimizeForSpeed: true,
-            clip: { x: 0, y: 0, width: drawn.width, height: drawn.height },
-          }),
-          timeout,
-        ]),
-      );
-      return {
-        png,
-        svg: drawn.svg,
-        width: Math.round(drawn.width * scale),
-        height: Math.round(drawn.height * scale),
-        scale,
-        timings: { layoutMs: laidOut - started, screenshotMs: performance.now() - laidOut },
-      };
+      return { svg: drawn.svg, layoutMs: performance.now() - started };
     } catch (cause) {
       if (cause instanceof RenderError && !timedOut) throw cause;
       // A hung or dead page: drop the browser so the next render starts a fresh one.
@@ -302,17 +268,6 @@ export class MermaidBrowser {
     }
   }
 
-  /** The largest scale ≤ the configured one within the pixel budget (not below 1×) and the hard caps. */
-  #scaleFor(width: number, height: number): number {
-    const wanted = this.#options.scale ?? 2;
-    const area = width * height;
-    const budget = Math.max(Math.min(1, wanted), Math.sqrt((this.#options.pixelBudget ?? 10_000_000) / area));
-    const maxPixels = this.#options.maxPixels ?? 36_000_000;
-    const maxSide = this.#options.maxSide ?? 16_000;
-    const fit = Math.min(wanted, budget, Math.sqrt(maxPixels / area), maxSide / width, maxSide / height);
-    return Math.max(0.25, Math.floor(fit * 100) / 100);
-  }
-
   async #teardown(): Promise<void> {
     const browser = this.#browser;
     const dir = this.#userDataDir;
@@ -326,7 +281,8 @@ export class MermaidBrowser {
   /** Closes the browser and removes its profile folder; waits for queued renders to settle first. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#queue;
+    await this.#layouts.drained;
+    await this.#rasters.drained;
     await this.#starting?.catch(() => undefined);
     await this.#teardown();
   }

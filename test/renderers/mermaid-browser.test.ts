@@ -103,7 +103,7 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     expect(texts).not.toContain('sales_accounts');
   });
 
-  it('shows odd identifiers under their real names', async () => {
+  it('shows odd identifiers under their real names, also with characters XML has no room for', async () => {
     const out = await renderErd(
       {
         databaseType: 'postgres',
@@ -122,6 +122,15 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
             indexes: [],
           },
           { name: 'Kunden & Co', kind: 'table', columns: [], primaryKey: [], foreignKeys: [], indexes: [] },
+          {
+            // The page writes a no-break space as &nbsp; (not XML) and keeps a control character as it is.
+            name: 'Bestell\u00a0posten',
+            kind: 'table',
+            columns: [{ name: 'bell\u0007col', type: 'text', nullable: true, isPrimaryKey: false }],
+            primaryKey: [],
+            foreignKeys: [],
+            indexes: [],
+          },
         ],
         relationships: [],
       },
@@ -129,7 +138,10 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     );
     expect(out.error).toBeUndefined();
     const texts = svgTexts(out.image!.svg);
-    expect(texts).toEqual(expect.arrayContaining(['order items', 'Kunden &amp; Co', '{brace}']));
+    expect(texts).toEqual(
+      expect.arrayContaining(['order items', 'Kunden &amp; Co', '{brace}', 'Bestell&#160;posten', 'bellcol']),
+    );
+    expect(pngStats(out.image!.png).darkShare).toBeGreaterThan(0.005);
   });
 
   it('queues concurrent renders on the one page', async () => {
