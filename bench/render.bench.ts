@@ -133,7 +133,7 @@ async function tables(): Promise<void> {
 async function erds(): Promise<void> {
   const executablePath = rawEnvironment().PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
   console.log(
-    `\nER diagrams (mermaid layout in Chromium at ${executablePath}, one page kept warm; resvg PNG at 2×, lowered past 10 MP, never below 1×)`,
+    `\nER diagrams (mermaid layout in Chromium at ${executablePath}, one page kept warm; resvg PNG at up to 2×, fitted to a 4K viewer, never below 1×)`,
   );
   for (const n of [10, 30, 60]) {
     const schema = syntheticSchema(n);

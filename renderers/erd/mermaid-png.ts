@@ -3,20 +3,21 @@
  * (`htmlLabels: false`) the SVG has everything resvg needs, and rasterising it on libuv's pool measured faster
  * than a Chromium screenshot (10 tables at 2×: ~130 ms against ~200 ms, plus ~20 ms to insert the SVG into the
  * page and a viewport change; bench/render.bench.ts), and the page is free for the next layout meanwhile.
- * The image gets a white margin, and large diagrams a lower pixel density (never below 1×) to stay within a
- * pixel budget, since the raster's cost grows with its pixels.
+ * The image gets a white margin, and the pixel density a chat client's viewer can show (pickScale): up to 2× for
+ * small diagrams, less for large ones (never below 1×), since the raster's cost grows with its pixels.
  */
 import { RenderError } from '../../core/errors.ts';
 import { svgToPng } from '../png/svg-to-png.ts';
 
 export interface PixelPolicy {
-  /** Pixel density of PNGs; lowered for large diagrams (see pixelBudget and maxPixels). Default 2. */
+  /** Highest pixel density (PNG pixels per SVG pixel). Default 2: crisp on high-DPI screens. */
   scale?: number;
   /**
-   * Pixels (width × height) above which the density is lowered, but not below 1× (a diagram at 1× is as
-   * readable as in a browser at 100 %). Default 10 million: a 30-table diagram comes out at about 1.5×.
+   * The most device pixels a chat client's image viewer shows an image with: fitted to the screen, default a 4K
+   * one (3,840 × 2,160); thread previews are far smaller. Density beyond what fits there is only seen zoomed in
+   * past the fit, so tall or wide diagrams get less, but never below 1× (text as large as a web page's at 100 %).
    */
-  pixelBudget?: number;
+  viewer?: { width: number; height: number };
   /** Largest PNG in pixels (width × height), below 1× if need be. Default 36 million. */
   maxPixels?: number;
   /** Longest PNG side in pixels. Default 16,000. */
@@ -91,14 +92,16 @@ export function htmlSvgToXml(svg: string): string {
   return svg.replace(/&nbsp;/g, '&#160;').replace(NOT_XML, '');
 }
 
-/** The largest scale ≤ the configured one within the pixel budget (not below 1×) and the hard caps. */
+/** The density for an SVG of this size: what fits the viewer, between 1× and the wanted scale, within the caps. */
 export function pickScale(width: number, height: number, policy: PixelPolicy = {}): number {
   const wanted = policy.scale ?? 2;
+  const viewer = policy.viewer ?? { width: 3840, height: 2160 };
+  const fitsViewer = Math.min(viewer.width / width, viewer.height / height);
+  const density = Math.min(wanted, Math.max(Math.min(1, wanted), fitsViewer));
   const area = width * height;
-  const budget = Math.max(Math.min(1, wanted), Math.sqrt((policy.pixelBudget ?? 10_000_000) / area));
   const maxPixels = policy.maxPixels ?? 36_000_000;
   const maxSide = policy.maxSide ?? 16_000;
-  const fit = Math.min(wanted, budget, Math.sqrt(maxPixels / area), maxSide / width, maxSide / height);
+  const fit = Math.min(density, Math.sqrt(maxPixels / area), maxSide / width, maxSide / height);
   return Math.max(0.25, Math.floor(fit * 100) / 100);
 }
 

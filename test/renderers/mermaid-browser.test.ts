@@ -32,13 +32,16 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     await rm(profiles, { recursive: true, force: true });
   });
 
-  it('draws a 10-table ERD at 2×: every table name in the SVG, a real image in the PNG', async () => {
+  it('draws a 10-table ERD fitted to a 4K viewer: every table name in the SVG, a real image in the PNG', async () => {
     const schema = syntheticSchema(10);
     const out = await renderErd(schema, { browser });
     expect(out.error).toBeUndefined();
     const image = out.image!;
     expect(pngSize(image.png)).toEqual({ width: image.width, height: image.height });
-    expect(image.scale).toBe(2);
+    // A chain of six tables is tall: more than 2,160 px at 2×, so it gets the density that fits a 4K screen.
+    expect(image.scale).toBeGreaterThan(1);
+    expect(image.scale).toBeLessThan(2);
+    expect(image.height).toBeLessThanOrEqual(2160);
     const texts = svgTexts(image.svg);
     for (const t of schema.tables) expect(texts).toContain(t.name);
     expect(texts).toEqual(expect.arrayContaining(['PK', 'FK', 'UK', 'sales_accounts_id']));
@@ -63,21 +66,26 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     for (const t of schema.tables) expect(texts).toContain(t.name);
   });
 
-  it('lowers the pixel density of large diagrams to the pixel budget, never below 1×', async () => {
-    const ownProfiles = await mkdtemp(join(tmpdir(), 'threadql-erd-budget-'));
-    const schema = syntheticSchema(10);
+  it('draws small diagrams at 2× and large ones at what fits the viewer, never below 1×', async () => {
+    const ownProfiles = await mkdtemp(join(tmpdir(), 'threadql-erd-viewer-'));
     try {
-      // 10 tables are about 1.2 million CSS pixels: 3 million fits them at ~1.6×, 0.5 million would need < 1×.
-      for (const [pixelBudget, lowest, highest] of [
-        [3_000_000, 1.01, 1.99],
-        [500_000, 1, 1],
+      // 3 tables fit a 4K screen at 2×; 10 tables are ~740 × 1,600 SVG pixels, so a 3,000-pixel square
+      // viewer takes them at ~1.9× and a 500-pixel one would need less than 1×.
+      for (const [tables, viewer, lowest, highest] of [
+        [3, undefined, 2, 2],
+        [10, { width: 3000, height: 3000 }, 1.5, 1.99],
+        [10, { width: 500, height: 500 }, 1, 1],
       ] as const) {
-        const own = new MermaidBrowser({ executablePath: chromium(), tmpDir: ownProfiles, pixelBudget });
+        const own = new MermaidBrowser({
+          executablePath: chromium(),
+          tmpDir: ownProfiles,
+          ...(viewer ? { viewer } : {}),
+        });
         try {
-          const image = (await renderErd(schema, { browser: own })).image!;
+          const image = (await renderErd(syntheticSchema(tables), { browser: own })).image!;
           expect(image.scale).toBeGreaterThanOrEqual(lowest);
           expect(image.scale).toBeLessThanOrEqual(highest);
-          if (image.scale > 1) expect(image.width * image.height).toBeLessThanOrEqual(pixelBudget);
+          if (viewer && image.scale > 1) expect(image.height).toBeLessThanOrEqual(viewer.height);
           expect(pngSize(image.png)).toEqual({ width: image.width, height: image.height });
         } finally {
           await own.close();

@@ -46,15 +46,19 @@ describe('htmlSvgToXml', () => {
 });
 
 describe('pickScale', () => {
-  it('keeps the wanted scale while the image fits the budget', () => {
-    expect(pickScale(700, 1600)).toBe(2);
-    expect(pickScale(700, 1600, { scale: 1.5 })).toBe(1.5);
+  it('keeps 2× while the diagram fits a 4K viewer at 2×', () => {
+    expect(pickScale(700, 900)).toBe(2);
+    expect(pickScale(700, 900, { scale: 1.5 })).toBe(1.5);
   });
 
-  it('lowers the scale to the pixel budget, never below 1×', () => {
-    const scale = pickScale(1800, 2400); // 4.3 million SVG pixels: 10 million fit at ~1.52×
-    expect(scale).toBeCloseTo(1.52, 2);
-    expect(1800 * scale * 2400 * scale).toBeLessThanOrEqual(10_000_000);
+  it('fits a tall diagram to the viewer height and a wide one to its width', () => {
+    expect(pickScale(737, 1594)).toBe(1.35); // 2,160 / 1,594
+    expect(pickScale(2585, 560)).toBe(1.48); // 3,840 / 2,585
+    expect(pickScale(737, 1594, { viewer: { width: 3000, height: 3000 } })).toBe(1.88);
+  });
+
+  it('never goes below 1× for the viewer', () => {
+    expect(pickScale(1823, 2417)).toBe(1);
     expect(pickScale(4000, 4000)).toBe(1);
   });
 
