@@ -26,6 +26,19 @@ describe('encodePng', () => {
     expect(Buffer.from(decoded.data).equals(Buffer.from(px))).toBe(true);
   });
 
+  it.each([
+    [1, 1],
+    [1, 5],
+    [5, 1],
+  ])(
+    'writes a %i × %i opaque image exactly (each pixel is copied as a word into the next one)',
+    async (w, h) => {
+      const px = gradient(w, h, () => 255);
+      const decoded = PNG.sync.read(await encodePng(px, w, h));
+      expect(Buffer.from(decoded.data).equals(Buffer.from(px))).toBe(true);
+    },
+  );
+
   it('keeps the alpha channel when any pixel is not opaque', async () => {
     const px = gradient(16, 9, (x, y) => (x === 15 && y === 8 ? 128 : 255));
     const png = await encodePng(px, 16, 9);
