@@ -86,10 +86,11 @@ export function withMargin(svg: string, margin: number): { svg: string; width: n
 
 /**
  * The page serialises the SVG as HTML (innerHTML), which is XML except for `&nbsp;` and control characters an
- * identifier may carry; resvg parses XML, so those become a character reference and nothing.
+ * identifier may carry; resvg parses XML, so those become the character itself (a reference would make
+ * rasterFontFiles pick the full fonts) and nothing.
  */
 export function htmlSvgToXml(svg: string): string {
-  return svg.replace(/&nbsp;/g, '&#160;').replace(NOT_XML, '');
+  return svg.replace(/&nbsp;/g, '\u00a0').replace(NOT_XML, '');
 }
 
 /** The density for an SVG of this size: what fits the viewer, between 1× and the wanted scale, within the caps. */

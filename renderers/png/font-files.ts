@@ -20,41 +20,37 @@ export const FONT_FILES = {
   monoBold: fontPath('DejaVuSansMono-Bold.ttf'),
 } as const;
 
-const SUBSET_FILES: readonly string[] = [
-  fontPath('subset/DejaVuSans.ttf'),
-  fontPath('subset/DejaVuSans-Bold.ttf'),
-  fontPath('subset/DejaVuSansMono.ttf'),
-  fontPath('subset/DejaVuSansMono-Bold.ttf'),
-];
-const FULL_FILES: readonly string[] = [
-  FONT_FILES.sans,
-  FONT_FILES.sansBold,
-  FONT_FILES.mono,
-  FONT_FILES.monoBold,
-];
+const FACES = ['DejaVuSans', 'DejaVuSans-Bold', 'DejaVuSansMono', 'DejaVuSansMono-Bold'];
+const FULL_FILES: readonly string[] = Object.values(FONT_FILES);
 
-/** Matches a character outside the subsets' ranges (fonts/subset/unicode-ranges.txt), or a numeric reference. */
-const OUTSIDE_SUBSET = new RegExp(
-  `[^${readFileSync(fontPath('subset/unicode-ranges.txt'), 'utf8')
+/** Matches a character outside a set's ranges (fonts/<set>/unicode-ranges.txt), or a numeric reference. */
+function outside(set: string): RegExp {
+  const ranges = readFileSync(fontPath(`${set}/unicode-ranges.txt`), 'utf8')
     .trim()
     .split(',')
     .map((range) => {
       const [from, to = from] = range.replace(/U\+/g, '').split('-');
       return `\\u{${from}}-\\u{${to}}`;
     })
-    .join('')}]|&#`,
-  'u',
-);
+    .join('');
+  return new RegExp(`[^${ranges}]|&#`, 'u');
+}
+
+/** The unhinted subsets, smallest first (made by scripts/subset-fonts.sh: same glyphs and kerning). */
+const SUBSETS = ['latin', 'subset'].map((set) => ({
+  outside: outside(set),
+  files: FACES.map((face) => fontPath(`${set}/${face}.ttf`)),
+}));
 
 /**
  * The font files resvg should load for an SVG. resvg-js reads a font's whole file again for every glyph it draws
- * and cannot take fonts from memory, so when every character lies in the ranges of the unhinted subsets
- * (fonts/subset, made by scripts/subset-fonts.sh: ~3.5× smaller, same glyphs and kerning) those are used, which
- * makes text ~2.5× cheaper; otherwise the full files. Never both: resvg's per-character fallback ignores weight
- * and family, so a glyph missing from the bold subset would be drawn from the regular full face.
+ * and cannot take fonts from memory, so the smallest subset whose ranges hold every character is used: Latin
+ * (~9× smaller than the full files), else Latin, Greek, Cyrillic and symbols (~3.5× smaller); otherwise the full
+ * files. Never two sets together: resvg's per-character fallback ignores weight and family, so a glyph missing
+ * from a bold subset would be drawn from the regular face of another set.
  */
 export function rasterFontFiles(svg: string): readonly string[] {
-  return OUTSIDE_SUBSET.test(svg) ? FULL_FILES : SUBSET_FILES;
+  return SUBSETS.find((set) => !set.outside.test(svg))?.files ?? FULL_FILES;
 }
 
 /** Advance width of one DejaVu Sans Mono cell, in em (1233 of 2048 font units). */

@@ -147,7 +147,7 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     expect(out.error).toBeUndefined();
     const texts = svgTexts(out.image!.svg);
     expect(texts).toEqual(
-      expect.arrayContaining(['order items', 'Kunden &amp; Co', '{brace}', 'Bestell&#160;posten', 'bellcol']),
+      expect.arrayContaining(['order items', 'Kunden &amp; Co', '{brace}', 'Bestell\u00a0posten', 'bellcol']),
     );
     expect(pngStats(out.image!.png).darkShare).toBeGreaterThan(0.005);
   });

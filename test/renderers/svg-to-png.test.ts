@@ -77,6 +77,11 @@ describe('svgToPng fonts', () => {
 
   it.each([
     [
+      'Latin and the symbols threadql writes (the Latin subsets)',
+      'Übersicht Łódź → · − … € ≤',
+      'Total 1,234.5 ×',
+    ],
+    [
       'Latin, Greek, Cyrillic and symbols (the subsets)',
       'AVATAR Übersicht Ωμέγα Привет € → ≤',
       'Total 1,234.5 ✓',
@@ -90,8 +95,11 @@ describe('svgToPng fonts', () => {
     expect(Buffer.from(decoded.data).equals(withFullFonts(svg))).toBe(true);
   });
 
-  it('uses the subsets only when every character is inside their ranges', () => {
-    expect(rasterFontFiles(svgOf('Ωμέγα €', '→ ≤')).every((f) => f.includes('/subset/'))).toBe(true);
+  it('uses the smallest subsets whose ranges hold every character, else the full files', () => {
+    const set = (regular: string, bold: string) =>
+      rasterFontFiles(svgOf(regular, bold)).map((f) => f.split('/').at(-2));
+    expect(set('Łódź café → · −', '1,234.5 ×')).toEqual(['latin', 'latin', 'latin', 'latin']);
+    expect(set('Ωμέγα €', '→ ≤')).toEqual(['subset', 'subset', 'subset', 'subset']);
     expect(rasterFontFiles(svgOf('Բարեւ', ''))).toEqual(Object.values(FONT_FILES));
     expect(rasterFontFiles(svgOf('&#1330;', ''))).toEqual(Object.values(FONT_FILES));
   });
