@@ -25,6 +25,7 @@ export interface MermaidBrowserOptions extends PixelPolicy {
   renderTimeoutMs?: number;
 }
 
+/** The PNG and its SVG (for reading its labels; not sanitised for embedding in a web page, see securityLevel). */
 export interface MermaidPng extends DiagramPng {
   /** Milliseconds spent in mermaid's layout in the page and in the raster (for benches and logs). */
   timings: { layoutMs: number; rasterMs: number };
@@ -57,7 +58,11 @@ async function fontFaceCss(): Promise<string> {
 /** Mermaid settings: no max-width (large diagrams would shrink to thumbnails), the shipped font, a calm theme. */
 export const MERMAID_CONFIG = {
   startOnLoad: false,
-  securityLevel: 'strict',
+  // 'strict' runs the finished SVG through DOMPurify (~35 ms of a 10-table layout) so that a page embedding it
+  // runs no script; nothing embeds this SVG, resvg rasterises it (mermaid-png.ts). Label text is sanitised at
+  // every level and, as SVG labels, set as text, never markup; beyond that 'loose' only enables click handlers
+  // and links, which erDiagram has no syntax for. The PNGs are identical.
+  securityLevel: 'loose',
   theme: 'base',
   fontFamily: SANS_FAMILY,
   // SVG text labels: measured faster to lay out than HTML labels in <foreignObject>, and the same to read.

@@ -152,6 +152,42 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
     expect(pngStats(out.image!.png).darkShare).toBeGreaterThan(0.005);
   });
 
+  it('draws markup in identifiers as text: no element of the SVG comes from a name', async () => {
+    const hostile = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+    const out = await renderErd(
+      {
+        databaseType: 'postgres',
+        introspectedAt: new Date(0),
+        catalogQueries: 1,
+        tables: [
+          {
+            name: hostile,
+            kind: 'table',
+            columns: [
+              {
+                name: `<a href="javascript:alert(3)">x</a>`,
+                type: 'text',
+                nullable: true,
+                isPrimaryKey: false,
+              },
+            ],
+            primaryKey: [],
+            foreignKeys: [],
+            indexes: [],
+          },
+        ],
+        relationships: [],
+      },
+      { browser },
+    );
+    expect(out.error).toBeUndefined();
+    const svg = out.image!.svg;
+    expect(svg).not.toMatch(/<(img|script|a|foreignObject)\b/i);
+    const tags = svg.match(/<[a-z][^>]*>/gi) ?? [];
+    expect(tags.filter((tag) => /\son[a-z]+\s*=|javascript:/i.test(tag))).toEqual([]);
+    expect(svgLabels(svg).join(' ')).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
   it('queues concurrent renders on the one page', async () => {
     const outs = await Promise.all([10, 6, 12].map((n) => renderErd(syntheticSchema(n), { browser })));
     outs.forEach((out, i) => {
