@@ -119,7 +119,8 @@ export interface ToolSet {
   migration?: z.ZodType<MigrationToolInput>;
 }
 
-function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+/** Zod issues as one line for Claude: `path: message; …`. */
+export function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
   return issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
 }
 

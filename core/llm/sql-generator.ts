@@ -11,6 +11,7 @@ import {
   RUN_QUERY_TOOL,
   type ChartSuggestion,
 } from './llm-tools.ts';
+import { checkToolCall, clip, ERROR_FEEDBACK_MAX } from './check-tool-call.ts';
 import { selectSchemaContext, type SchemaContextOptions } from './select-schema-context.ts';
 
 /**
@@ -114,16 +115,6 @@ export interface SqlGeneratorOptions {
 
 /** How much of a malformed answer the log shows. */
 const LOG_EXCERPT_CHARS = 300;
-
-const ERROR_FEEDBACK_MAX = 2_000;
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}… (truncated)` : text;
-}
-
-function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
-}
 
 /** Turns a question into a query (or a clarifying question) with Claude, repairing failed candidates. */
 export class SqlGenerator {
@@ -264,7 +255,7 @@ export class SqlGenerator {
         continue;
       }
 
-      const problem = await this.#check(chosen, toolSet, language, attempt, validate);
+      const problem = await checkToolCall(chosen, toolSet, language, attempt, validate);
       if (problem.kind === 'ok') {
         const answer = problem.answer;
         return { ...answer, attempts: attempt, usage, schemaTables } as GenerationResult;
@@ -340,112 +331,5 @@ export class SqlGenerator {
       },
       'Claude answered without a usable tool call; asking it again',
     );
-  }
-
-  /** A propose_migration call: both scripts must parse (the validator's verdict); their errors go back to Claude. */
-  async #checkMigration(
-    use: LlmToolUseBlock,
-    schema: NonNullable<ReturnType<typeof buildTools>['migration']>,
-    language: 'sql' | 'mongo',
-    attempt: number,
-    validate: CandidateValidator,
-  ): Promise<
-    | { kind: 'ok'; answer: Omit<MigrationAnswer, 'attempts' | 'usage' | 'schemaTables'> }
-    | { kind: 'retry'; message: string; feedback: string; query?: string }
-  > {
-    const parsed = schema.safeParse(use.input);
-    if (!parsed.success) {
-      const why = issuesText(parsed.error.issues);
-      return {
-        kind: 'retry',
-        message: `invalid ${PROPOSE_MIGRATION_TOOL} input (${why})`,
-        feedback: `Invalid input: ${why}`,
-      };
-    }
-    const { description, name, up, down } = parsed.data;
-    for (const [label, script] of [
-      ['up', up],
-      ['down', down],
-    ] as const) {
-      const error = await validate(script.trim(), { language, attempt });
-      if (error !== undefined) {
-        const text = clip(error, ERROR_FEEDBACK_MAX);
-        return {
-          kind: 'retry',
-          message: `${label} script: ${text}`,
-          query: script,
-          feedback: `The ${label} script failed: ${text}\nFix it and call ${PROPOSE_MIGRATION_TOOL} again.`,
-        };
-      }
-    }
-    return {
-      kind: 'ok',
-      answer: { kind: 'migration', description, ...(name ? { name } : {}), up: up.trim(), down: down.trim() },
-    };
-  }
-
-  async #check(
-    use: LlmToolUseBlock,
-    toolSet: ReturnType<typeof buildTools>,
-    language: 'sql' | 'mongo',
-    attempt: number,
-    validate: CandidateValidator,
-  ): Promise<
-    | {
-        kind: 'ok';
-        answer:
-          | Omit<QueryAnswer, 'attempts' | 'usage' | 'schemaTables'>
-          | Omit<ClarifyAnswer, 'attempts' | 'usage' | 'schemaTables'>
-          | Omit<MigrationAnswer, 'attempts' | 'usage' | 'schemaTables'>;
-      }
-    | { kind: 'retry'; message: string; feedback: string; query?: string }
-  > {
-    if (use.name === PROPOSE_MIGRATION_TOOL && toolSet.migration) {
-      return this.#checkMigration(use, toolSet.migration, language, attempt, validate);
-    }
-    if (use.name === CLARIFY_TOOL) {
-      const parsed = toolSet.clarify.safeParse(use.input);
-      if (!parsed.success) {
-        const why = issuesText(parsed.error.issues);
-        return {
-          kind: 'retry',
-          message: `invalid ${CLARIFY_TOOL} input (${why})`,
-          feedback: `Invalid input: ${why}`,
-        };
-      }
-      const { question, options } = parsed.data;
-      return { kind: 'ok', answer: { kind: 'clarify', question, ...(options?.length ? { options } : {}) } };
-    }
-
-    const input = toolSet.readRunQuery(use.input);
-    if (!input.ok) {
-      return {
-        kind: 'retry',
-        message: `invalid ${RUN_QUERY_TOOL} input (${clip(input.problem, 300)})`,
-        feedback: `${clip(input.problem, ERROR_FEEDBACK_MAX)}\nFix the input and call ${RUN_QUERY_TOOL} again.`,
-      };
-    }
-    const query = input.query;
-    const error = await validate(query, { language, attempt });
-    if (error !== undefined) {
-      const text = clip(error, ERROR_FEEDBACK_MAX);
-      return {
-        kind: 'retry',
-        message: text,
-        query,
-        feedback: `The query failed: ${text}\nFix the query and call ${RUN_QUERY_TOOL} again.`,
-      };
-    }
-    return {
-      kind: 'ok',
-      answer: {
-        kind: 'query',
-        query,
-        language,
-        explanation: input.explanation,
-        ...(input.title ? { title: input.title } : {}),
-        ...(input.chart ? { chart: input.chart } : {}),
-      },
-    };
   }
 }
