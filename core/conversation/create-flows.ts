@@ -33,6 +33,7 @@ import type { ApprovalModels } from '../approvals/approval-models.ts';
 import type { ApprovalPolicy } from '../approvals/approval-policy.ts';
 import type { Types } from 'mongoose';
 import { TemplateFlow } from './flows/template-flow.ts';
+import { TemplateSaveFlow } from './flows/template-save-flow.ts';
 
 export interface FlowDeps {
   connections: ConnectionProvider;
@@ -130,15 +131,16 @@ export function createFlows(deps: FlowDeps): Flow[] {
       : []),
   ];
   if (templates) {
+    const saving = new TemplateSaveFlow({
+      templates: templates.services,
+      drafts: templates.drafts,
+      proposer: templates.proposer,
+      connections,
+      governance,
+    });
     flows.push(
-      new TemplateFlow({
-        templates: templates.services,
-        drafts: templates.drafts,
-        proposer: templates.proposer,
-        connections,
-        confirm,
-        governance,
-      }),
+      saving,
+      new TemplateFlow({ templates: templates.services, saving, connections, confirm, governance }),
       new ScheduleFlow({
         templates: templates.services,
         schedules: templates.schedules,
