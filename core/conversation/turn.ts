@@ -12,6 +12,7 @@ import {
   threadKey,
   userKey,
   type ChatPlatform,
+  type ModalSpec,
   type PostedMessage,
   type Reply,
   type ThreadRef,
@@ -134,6 +135,16 @@ export class Turn {
   /** Text only the acting user sees. */
   privately(text: string): Promise<void> {
     return this.platform.postEphemeral(this.thread, this.user, text);
+  }
+
+  /**
+   * Opens a modal from a click where the platform has modals; elsewhere (the shell, a platform without them) tells
+   * the user privately how to do the same in the thread (`otherwise`).
+   */
+  async openModal(trigger: unknown, modal: ModalSpec, otherwise: string): Promise<void> {
+    if (this.platform.capabilities.modals && this.platform.openModal)
+      await this.platform.openModal(trigger, modal);
+    else await this.privately(otherwise);
   }
 
   /** The thread's session, if threadql has one here. */

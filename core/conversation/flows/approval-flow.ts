@@ -229,24 +229,24 @@ export class ApprovalFlow implements Flow {
       return this.deps.thread.record(turn.services.sessions, records, request, turn.logger);
     }
     if (request.status !== 'pending') return turn.privately(closedMessage(request.status));
-    const { platform } = turn;
-    if (!platform.capabilities.modals || !platform.openModal) {
-      return turn.privately('Reply in this thread with the edited statement in a ```sql block.');
-    }
-    await platform.openModal(click.trigger, {
-      id: 'approval_edit_sql',
-      title: 'Edit the statement',
-      submitLabel: 'Check',
-      value: String(request._id),
-      fields: [
-        {
-          id: 'sql',
-          label: `Statement for ${request.connectionName}`,
-          value: request.statement,
-          multiline: true,
-        },
-      ],
-    });
+    await turn.openModal(
+      click.trigger,
+      {
+        id: 'approval_edit_sql',
+        title: 'Edit the statement',
+        submitLabel: 'Check',
+        value: String(request._id),
+        fields: [
+          {
+            id: 'sql',
+            label: `Statement for ${request.connectionName}`,
+            value: request.statement,
+            multiline: true,
+          },
+        ],
+      },
+      'Reply in this thread with the edited statement in a ```sql block.',
+    );
   }
 
   /** An edit is a new request with its own dry run and approvals; the old one is superseded. */

@@ -151,25 +151,24 @@ export class ConfirmFlow implements Flow {
   private async openEditor(turn: Turn, click: ButtonClick): Promise<void> {
     const confirmation = await this.permitted(turn, click.value, 'edit');
     if (!confirmation) return;
-    const { platform } = turn;
-    if (!platform.capabilities.modals || !platform.openModal) {
-      await turn.privately('Reply in this thread with the edited SQL in a ```sql block.');
-      return;
-    }
-    await platform.openModal(click.trigger, {
-      id: 'edit_sql',
-      title: 'Edit SQL',
-      submitLabel: 'Check',
-      value: confirmation.id,
-      fields: [
-        {
-          id: 'sql',
-          label: `SQL for ${confirmation.connectionName}`,
-          value: confirmation.sql,
-          multiline: true,
-        },
-      ],
-    });
+    await turn.openModal(
+      click.trigger,
+      {
+        id: 'edit_sql',
+        title: 'Edit SQL',
+        submitLabel: 'Check',
+        value: confirmation.id,
+        fields: [
+          {
+            id: 'sql',
+            label: `SQL for ${confirmation.connectionName}`,
+            value: confirmation.sql,
+            multiline: true,
+          },
+        ],
+      },
+      'Reply in this thread with the edited SQL in a ```sql block.',
+    );
   }
 
   private async applyEdit(turn: Turn, submit: ModalSubmit): Promise<void> {

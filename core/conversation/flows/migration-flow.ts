@@ -181,23 +181,20 @@ export class MigrationFlow implements Flow {
           `Migration ${m.version} is ${m.status.replace('_', ' ')}; only a pending or failed one can be edited.`,
         );
       }
-      const { platform } = turn;
-      if (!platform.capabilities.modals || !platform.openModal) {
-        await turn.privately(
-          `Edit by sending \`migrate\` again with the fixed up and down scripts; then cancel ${m.version}.`,
-        );
-        return;
-      }
-      await platform.openModal(click.trigger, {
-        id: EDIT_MODAL,
-        title: 'Edit the migration',
-        submitLabel: 'Verify and save',
-        value: String(m._id),
-        fields: [
-          { id: 'up', label: 'Up script', value: m.upScript, multiline: true },
-          { id: 'down', label: 'Down script (must undo up)', value: m.downScript, multiline: true },
-        ],
-      });
+      await turn.openModal(
+        click.trigger,
+        {
+          id: EDIT_MODAL,
+          title: 'Edit the migration',
+          submitLabel: 'Verify and save',
+          value: String(m._id),
+          fields: [
+            { id: 'up', label: 'Up script', value: m.upScript, multiline: true },
+            { id: 'down', label: 'Down script (must undo up)', value: m.downScript, multiline: true },
+          ],
+        },
+        `Edit by sending \`migrate\` again with the fixed up and down scripts; then cancel ${m.version}.`,
+      );
     } catch (error) {
       await turn.privately(toUserMessage(error));
       await turn.audit('migration.edit_refused', {

@@ -242,31 +242,30 @@ export class TemplateSaveFlow implements Flow {
   private async openEditor(turn: Turn, click: ButtonClick): Promise<void> {
     const draft = await this.permitted(turn, click.value);
     if (!draft) return;
-    const { platform } = turn;
-    if (!platform.capabilities.modals || !platform.openModal) {
-      await turn.privately(`Send \`template ${draft.name}\` with the edited query in a \`\`\`sql block.`);
-      return;
-    }
-    await platform.openModal(click.trigger, {
-      id: 'template_edit',
-      title: 'Edit template',
-      submitLabel: 'Check',
-      value: draft.id,
-      fields: [
-        {
-          id: 'sql',
-          label: `Query for ${draft.connectionName} (:name marks a parameter)`,
-          value: draft.sql,
-          multiline: true,
-        },
-        {
-          id: 'parameters',
-          label: 'Parameters, one per line: name type [= default] [required]',
-          value: formatParameterLines(draft.parameters),
-          multiline: true,
-        },
-      ],
-    });
+    await turn.openModal(
+      click.trigger,
+      {
+        id: 'template_edit',
+        title: 'Edit template',
+        submitLabel: 'Check',
+        value: draft.id,
+        fields: [
+          {
+            id: 'sql',
+            label: `Query for ${draft.connectionName} (:name marks a parameter)`,
+            value: draft.sql,
+            multiline: true,
+          },
+          {
+            id: 'parameters',
+            label: 'Parameters, one per line: name type [= default] [required]',
+            value: formatParameterLines(draft.parameters),
+            multiline: true,
+          },
+        ],
+      },
+      `Send \`template ${draft.name}\` with the edited query in a \`\`\`sql block.`,
+    );
   }
 
   private async applyEdit(turn: Turn, submit: ModalSubmit): Promise<void> {
