@@ -193,6 +193,9 @@ export class MermaidBrowser {
         },
         MERMAID_CONFIG as unknown as Record<string, unknown> & { fontFamily: string },
       );
+      // The page needs nothing from the network once mermaid and the fonts are in: offline, a label that ever got
+      // past mermaid's sanitising (securityLevel 'loose', see MERMAID_CONFIG) could not reach anything either.
+      await page.setOfflineMode(true);
       this.#page = page;
     } catch (cause) {
       await this.#teardown();
