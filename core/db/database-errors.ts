@@ -29,6 +29,27 @@ export function redact(text: string, secrets: readonly string[]): string {
 }
 
 /** Builds a DatabaseError whose message names the engine and carries the redacted engine text. */
+/**
+ * An error met while connecting, as database_unavailable: `mapped` (the engine's reading of `cause`) as it is when it
+ * already says so, else its message under that code (a connection that cannot be had is an outage, whatever broke).
+ */
+export function unavailableError(
+  mapped: DatabaseError,
+  engine: string,
+  secrets: readonly string[],
+  cause: unknown,
+): DatabaseError {
+  return mapped.code === 'database_unavailable'
+    ? mapped
+    : databaseError(
+        'database_unavailable',
+        engine,
+        mapped.message.replace(`${engine}: `, ''),
+        secrets,
+        cause,
+      );
+}
+
 export function databaseError(
   code: DatabaseErrorCode,
   engine: string,

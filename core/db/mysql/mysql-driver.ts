@@ -1,6 +1,4 @@
-import mysql from 'mysql2';
-import type { Pool, PoolConnection } from 'mysql2';
-import { DatabaseError, ThreadqlError } from '../../errors.ts';
+import { DatabaseError } from '../../errors.ts';
 import type {
   DatabaseDialect,
   DatabaseDriver,
@@ -16,10 +14,9 @@ import type {
   SchemaSessionOptions,
   SchemaSnapshot,
 } from '../database-dialect.ts';
-import { databaseError, secretsOf } from '../database-errors.ts';
+import { databaseError } from '../database-errors.ts';
 import { executeBatch, measureBatch, unrunnableDryRun } from '../write-batch.ts';
 import { positionalParams } from '../query-params.ts';
-import { mysqlError } from './mysql-errors.ts';
 import { prepared, rowReader, run, type RowReader } from './mysql-query.ts';
 import {
   executionNote,
@@ -30,21 +27,12 @@ import {
   nonTransactionalTables,
 } from './mysql-writes.ts';
 import { introspectMysql } from './mysql-introspector.ts';
+import { MysqlSessions } from './mysql-sessions.ts';
 import { mysqlColumn } from './mysql-types.ts';
 
 const ENGINE = 'MySQL';
 const DEFAULT_BATCH = 1000;
 const INTROSPECT_TIMEOUT_MS = 60_000;
-// The server-side limit should fire first; this client-side KILL QUERY is the backstop (MySQL's
-// max_execution_time covers SELECT only, so a DML dry run relies on it).
-const BACKSTOP_GRACE_MS = 1000;
-
-type Begin = 'START TRANSACTION READ ONLY' | 'START TRANSACTION' | 'AUTOCOMMIT';
-type Session = {
-  conn: PoolConnection;
-  /** The connection was destroyed (to stop a result early); it must not be released. */
-  destroyed: boolean;
-};
 /**
  * One mysql2 pool per connection, for MySQL and MariaDB (detected from VERSION()). Reads run in
  * `START TRANSACTION READ ONLY` with the session statement time limit, streamed and stopped after cap+1 rows;
@@ -52,34 +40,20 @@ type Session = {
  */
 export class MysqlDriver implements DatabaseDriver {
   readonly dialect: DatabaseDialect;
-  readonly #pool: Pool;
-  readonly #secrets: string[];
-  #mariadb: boolean | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #sessions: MysqlSessions;
 
   constructor(dialect: DatabaseDialect, url: string, options: DriverOptions = {}) {
     this.dialect = dialect;
-    this.#secrets = secretsOf(url);
-    this.#pool = mysql.createPool({
-      uri: url,
-      connectionLimit: options.poolSize ?? 5,
-      connectTimeout: options.connectTimeoutMs ?? 10_000,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      dateStrings: ['DATE'],
-      timezone: 'Z',
-      multipleStatements: false,
-      enableKeepAlive: true,
-    });
+    this.#sessions = new MysqlSessions(url, options);
   }
 
   /** A test query; any failure is database_unavailable. */
   async validate(): Promise<void> {
-    const session = await this.#connect();
+    const session = await this.#sessions.connect();
     try {
       await run(session.conn, 'SELECT 1');
     } catch (error) {
-      throw this.#unavailable(error);
+      throw this.#sessions.unavailable(error);
     } finally {
       session.conn.release();
     }
@@ -87,7 +61,7 @@ export class MysqlDriver implements DatabaseDriver {
 
   /** Four information_schema queries for the connection's database. */
   async introspect(): Promise<SchemaSnapshot> {
-    return this.#session('START TRANSACTION READ ONLY', INTROSPECT_TIMEOUT_MS, undefined, ({ conn }) =>
+    return this.#sessions.run('START TRANSACTION READ ONLY', INTROSPECT_TIMEOUT_MS, undefined, ({ conn }) =>
       introspectMysql(async (sql) => (await run(conn, sql)) as Record<string, unknown>[]),
     );
   }
@@ -96,7 +70,7 @@ export class MysqlDriver implements DatabaseDriver {
   async executeRead(query: string, options: ExecuteOptions): Promise<QueryResult> {
     const started = performance.now();
     const params = positionalParams(ENGINE, options.params);
-    return this.#session(
+    return this.#sessions.run(
       'START TRANSACTION READ ONLY',
       options.timeoutMs,
       options.signal,
@@ -105,7 +79,7 @@ export class MysqlDriver implements DatabaseDriver {
         const { rows, done } = await reader.next(options.maxRows + 1);
         const truncated = rows.length > options.maxRows;
         // Stopping a result mid-stream means dropping the connection; the server rolls back and frees it.
-        if (!done) this.#destroy(session);
+        if (!done) this.#sessions.destroy(session);
         const kept = truncated ? rows.slice(0, options.maxRows) : rows;
         return {
           columns: reader.fields().map(mysqlColumn),
@@ -122,14 +96,14 @@ export class MysqlDriver implements DatabaseDriver {
   async streamRead(query: string, options: ExecuteOptions): Promise<ReadStream> {
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
     const params = positionalParams(ENGINE, options.params);
-    const session = await this.#connect();
-    const guard = this.#guard(session, options.timeoutMs, options.signal);
+    const session = await this.#sessions.connect();
+    const guard = this.#sessions.guard(session, options.timeoutMs, options.signal);
     let finished: Promise<void> | undefined;
     const finish = (early: boolean): Promise<void> =>
       (finished ??= (async () => {
         guard.stop();
-        if (early) this.#destroy(session);
-        await this.#end(session);
+        if (early) this.#sessions.destroy(session);
+        await this.#sessions.end(session);
       })());
     const fail = async (error: unknown): Promise<never> => {
       await finish(true);
@@ -139,7 +113,7 @@ export class MysqlDriver implements DatabaseDriver {
     let reader: RowReader;
     let first: { rows: unknown[][]; done: boolean };
     try {
-      await this.#prepare(session, options.timeoutMs, 'START TRANSACTION READ ONLY');
+      await this.#sessions.prepare(session, options.timeoutMs, 'START TRANSACTION READ ONLY');
       reader = rowReader(session.conn, query, batchSize, params);
       first = await reader.next(Math.min(batchSize, options.maxRows + 1));
     } catch (error) {
@@ -194,7 +168,7 @@ export class MysqlDriver implements DatabaseDriver {
     const verdict = await this.dialect.classify(statement);
     const plan = mysqlPlan(statement, verdict);
     if ('unrunnable' in plan) return unrunnableDryRun(statement, verdict, plan.unrunnable, started);
-    return this.#session('START TRANSACTION', options.timeoutMs, options.signal, async (session) => {
+    return this.#sessions.run('START TRANSACTION', options.timeoutMs, options.signal, async (session) => {
       const rules = mysqlDryRunRules(await nonTransactionalTables(session.conn));
       return measureBatch(plan.statements, mysqlWriteTransaction(session.conn), rules, started);
     });
@@ -208,9 +182,10 @@ export class MysqlDriver implements DatabaseDriver {
   async executeWrite(statement: string, options: WriteOptions): Promise<WriteResult> {
     const started = performance.now();
     const plan = mysqlPlan(statement, await this.dialect.classify(statement));
-    if ('unrunnable' in plan) throw databaseError('query_failed', ENGINE, plan.unrunnable, this.#secrets);
+    if ('unrunnable' in plan)
+      throw databaseError('query_failed', ENGINE, plan.unrunnable, this.#sessions.secrets);
     const transactional = plan.statements.every((s) => s.verdict === 'read' || s.verdict === 'write');
-    return this.#session(
+    return this.#sessions.run(
       transactional ? 'START TRANSACTION' : 'AUTOCOMMIT',
       options.timeoutMs,
       options.signal,
@@ -242,9 +217,9 @@ export class MysqlDriver implements DatabaseDriver {
     options: SchemaSessionOptions,
     work: (session: SchemaSession) => Promise<T>,
   ): Promise<T> {
-    const session = await this.#connect();
+    const session = await this.#sessions.connect();
     const engine = async <R>(task: () => Promise<R>): Promise<R> => {
-      const guard = this.#guard(session, options.timeoutMs, undefined);
+      const guard = this.#sessions.guard(session, options.timeoutMs, undefined);
       try {
         return await task();
       } catch (error) {
@@ -255,7 +230,7 @@ export class MysqlDriver implements DatabaseDriver {
     };
     try {
       await engine(async () => {
-        await this.#prepare(session, options.timeoutMs, 'START TRANSACTION');
+        await this.#sessions.prepare(session, options.timeoutMs, 'START TRANSACTION');
         const seconds = Math.max(1, Math.ceil(options.lockTimeoutMs / 1000));
         await run(
           session.conn,
@@ -288,7 +263,7 @@ export class MysqlDriver implements DatabaseDriver {
       return result;
     } finally {
       if (!session.destroyed) await run(session.conn, 'ROLLBACK').catch(() => {});
-      this.#destroy(session);
+      this.#sessions.destroy(session);
     }
   }
 
@@ -298,156 +273,31 @@ export class MysqlDriver implements DatabaseDriver {
     options: Pick<ExecuteOptions, 'timeoutMs' | 'params'>,
   ): Promise<ExplainResult | undefined> {
     const params = positionalParams(ENGINE, options.params);
-    return this.#session('START TRANSACTION READ ONLY', options.timeoutMs, undefined, async ({ conn }) => {
-      const rows = (await (params
-        ? prepared(conn, `EXPLAIN ${query}`, params)
-        : run(conn, `EXPLAIN ${query}`))) as Record<string, unknown>[];
-      const estimates = rows.map((r) => Number(r.rows)).filter((n) => Number.isFinite(n));
-      return {
-        plan: rows
-          .map((r) =>
-            Object.values(r)
-              .map((v) => String(v ?? ''))
-              .join('\t'),
-          )
-          .join('\n'),
-        ...(estimates.length > 0 ? { estimatedRows: Math.max(...estimates) } : {}),
-      };
-    });
+    return this.#sessions.run(
+      'START TRANSACTION READ ONLY',
+      options.timeoutMs,
+      undefined,
+      async ({ conn }) => {
+        const rows = (await (params
+          ? prepared(conn, `EXPLAIN ${query}`, params)
+          : run(conn, `EXPLAIN ${query}`))) as Record<string, unknown>[];
+        const estimates = rows.map((r) => Number(r.rows)).filter((n) => Number.isFinite(n));
+        return {
+          plan: rows
+            .map((r) =>
+              Object.values(r)
+                .map((v) => String(v ?? ''))
+                .join('\t'),
+            )
+            .join('\n'),
+          ...(estimates.length > 0 ? { estimatedRows: Math.max(...estimates) } : {}),
+        };
+      },
+    );
   }
 
   /** Ends the pool once; later calls return the same promise. */
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => this.#pool.end(() => resolve()));
-    return this.#closing;
-  }
-
-  async #connect(): Promise<Session> {
-    if (this.#closing)
-      throw databaseError('database_unavailable', ENGINE, 'the connection is closed', this.#secrets);
-    try {
-      const conn = await new Promise<PoolConnection>((resolve, reject) =>
-        this.#pool.getConnection((error, c) => (error ? reject(error) : resolve(c))),
-      );
-      return { conn, destroyed: false };
-    } catch (error) {
-      throw this.#unavailable(error);
-    }
-  }
-
-  /** Session time limit (MariaDB: max_statement_time in s; MySQL: max_execution_time in ms), access mode, BEGIN. */
-  async #prepare(session: Session, timeoutMs: number, begin: Begin): Promise<void> {
-    if (this.#mariadb === undefined) {
-      const [row] = (await run(session.conn, 'SELECT VERSION() AS v')) as { v: string }[];
-      this.#mariadb = /mariadb/i.test(row?.v ?? '');
-    }
-    const ms = Math.max(1, Math.floor(timeoutMs));
-    await run(
-      session.conn,
-      this.#mariadb
-        ? `SET SESSION max_statement_time = ${ms / 1000}`
-        : `SET SESSION max_execution_time = ${ms}`,
-    );
-    // START TRANSACTION READ ONLY alone does not stop DDL: DDL commits implicitly and runs in a new, read-write
-    // transaction. The session's default access mode covers that implicit transaction too.
-    await run(
-      session.conn,
-      begin === 'START TRANSACTION READ ONLY'
-        ? 'SET SESSION TRANSACTION READ ONLY'
-        : 'SET SESSION TRANSACTION READ WRITE',
-    );
-    // AUTOCOMMIT: no transaction at all, for statements MySQL commits implicitly anyway (DDL).
-    if (begin !== 'AUTOCOMMIT') await run(session.conn, begin);
-  }
-
-  /** One transaction on one connection, always rolled back at the end (a no-op after COMMIT). */
-  async #session<T>(
-    begin: Begin,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-    work: (session: Session) => Promise<T>,
-  ): Promise<T> {
-    if (signal?.aborted)
-      throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
-    const session = await this.#connect();
-    const guard = this.#guard(session, timeoutMs, signal);
-    try {
-      // Aborted while waiting for a connection: the listener came too late to fire.
-      if (signal?.aborted)
-        throw databaseError('query_failed', ENGINE, 'the query was cancelled', this.#secrets);
-      await this.#prepare(session, timeoutMs, begin);
-      return await work(session);
-    } catch (error) {
-      throw error instanceof ThreadqlError ? error : guard.map(error);
-    } finally {
-      guard.stop();
-      await this.#end(session);
-    }
-  }
-
-  /** Abort signal and client-side backstop timer, both by KILL QUERY from another connection. */
-  #guard(session: Session, timeoutMs: number, signal: AbortSignal | undefined) {
-    let cancelled = false;
-    let timedOut = false;
-    const kill = (): void => {
-      if (!session.destroyed) this.#pool.query(`KILL QUERY ${session.conn.threadId}`, () => {});
-    };
-    const onAbort = (): void => {
-      cancelled = true;
-      kill();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs + BACKSTOP_GRACE_MS);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return {
-      stop: (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      },
-      map: (error: unknown): DatabaseError => {
-        const mapped = mysqlError(error, this.#secrets, cancelled);
-        return timedOut && !cancelled && mapped.code === 'query_failed'
-          ? databaseError(
-              'query_timeout',
-              ENGINE,
-              `the statement ran longer than ${timeoutMs} ms`,
-              this.#secrets,
-              error,
-            )
-          : mapped;
-      },
-    };
-  }
-
-  #destroy(session: Session): void {
-    if (session.destroyed) return;
-    session.destroyed = true;
-    session.conn.destroy();
-  }
-
-  /** Rolls back and returns the connection; one that cannot roll back is dropped instead. */
-  async #end(session: Session): Promise<void> {
-    if (session.destroyed) return;
-    try {
-      await run(session.conn, 'ROLLBACK');
-      session.conn.release();
-    } catch {
-      this.#destroy(session);
-    }
-  }
-
-  #unavailable(error: unknown): DatabaseError {
-    const mapped = mysqlError(error, this.#secrets);
-    return mapped.code === 'database_unavailable'
-      ? mapped
-      : databaseError(
-          'database_unavailable',
-          ENGINE,
-          mapped.message.replace(`${ENGINE}: `, ''),
-          this.#secrets,
-          error,
-        );
+    return this.#sessions.close();
   }
 }

@@ -19,7 +19,7 @@ import type {
   SchemaSessionOptions,
   SchemaSnapshot,
 } from '../database-dialect.ts';
-import { databaseError, secretsOf } from '../database-errors.ts';
+import { databaseError, secretsOf, unavailableError } from '../database-errors.ts';
 import { executeBatch, measureBatch, planWriteBatch, unrunnableDryRun } from '../write-batch.ts';
 import { positionalParams } from '../query-params.ts';
 import { postgresError } from './postgres-errors.ts';
@@ -427,16 +427,7 @@ export class PostgresDriver implements DatabaseDriver {
   }
 
   #unavailable(error: unknown): DatabaseError {
-    const mapped = postgresError(error, this.#secrets);
-    return mapped.code === 'database_unavailable'
-      ? mapped
-      : databaseError(
-          'database_unavailable',
-          ENGINE,
-          mapped.message.replace(`${ENGINE}: `, ''),
-          this.#secrets,
-          error,
-        );
+    return unavailableError(postgresError(error, this.#secrets), ENGINE, this.#secrets, error);
   }
 }
 
