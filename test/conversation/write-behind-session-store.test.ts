@@ -44,13 +44,29 @@ const entry = (userInput: string, extra: Partial<HistoryEntryInput> = {}): Histo
   ...extra,
 });
 
+/** The real session store with some of its methods replaced (a gate in front of a write, a log of calls). */
+function storeWith(overrides: Partial<SessionStore>): SessionStore {
+  return {
+    openSession: (...args) => sessions.openSession(...args),
+    findSession: (t) => sessions.findSession(t),
+    setConnection: (id, name) => sessions.setConnection(id, name),
+    recordFeedback: (input) => sessions.recordFeedback(input),
+    appendHistory: (id, e, hint) => sessions.appendHistory(id, e, hint),
+    audit: (event) => sessions.audit(event),
+    ...overrides,
+  };
+}
+
 /** The store behind a write-behind wrapper, with the log lines it wrote. */
-function writeBehind(inner: SessionStore = sessions) {
+function writeBehind(inner: SessionStore = sessions, options: { maxPending?: number } = {}) {
   const lines: string[] = [];
   const out = new PassThrough();
   out.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').trim().split('\n')));
   const logged = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { store: new WriteBehindSessionStore(inner, { logger: createLogger('warn', out) }), logged };
+  return {
+    store: new WriteBehindSessionStore(inner, { logger: createLogger('warn', out), ...options }),
+    logged,
+  };
 }
 
 async function entries(sessionId: string) {
@@ -83,11 +99,7 @@ describe('WriteBehindSessionStore', () => {
     let historyStarted!: () => void;
     const started = new Promise<void>((resolve) => (historyStarted = resolve));
     const calls: string[] = [];
-    const inner: SessionStore = {
-      openSession: (...args) => sessions.openSession(...args),
-      findSession: (t) => sessions.findSession(t),
-      setConnection: (id, name) => sessions.setConnection(id, name),
-      recordFeedback: (input) => sessions.recordFeedback(input),
+    const inner = storeWith({
       appendHistory: async (id, e, hint) => {
         calls.push(`history ${e.userInput}, behind: ${writingBehind.getStore() === true}`);
         historyStarted();
@@ -98,7 +110,7 @@ describe('WriteBehindSessionStore', () => {
         calls.push(`audit ${event.action}`);
         return sessions.audit(event);
       },
-    };
+    });
     const { store: wb } = writeBehind(inner);
     const session = await wb.openSession(thread(), user, 'sample', 'q');
     expect(await wb.appendHistory(session.id, entry('q'))).toBe(1);
@@ -111,6 +123,30 @@ describe('WriteBehindSessionStore', () => {
     expect(calls).toEqual(['history q, behind: true', 'audit query.run']);
     expect((await entries(session.id)).map((e) => e.userInput)).toEqual(['q']);
     expect(await sessions.models.AuditEvent.countDocuments({ thread: session.threadKey })).toBe(1);
+  });
+
+  it('makes the caller wait for its own write once more than maxPending writes wait (backpressure)', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const written: string[] = [];
+    const inner = storeWith({
+      audit: async (event) => {
+        await gate;
+        written.push(event.action);
+      },
+    });
+    const { store: wb } = writeBehind(inner, { maxPending: 2 });
+    const event = (action: string) => ({ action, actorKey: 'shell:w:u1', threadKey: `shell:w:c:${run}-bp` });
+    await wb.audit(event('one'));
+    await wb.audit(event('two'));
+    // A third waiting write is one too many: this caller waits until its own write is done.
+    let returned = false;
+    const third = wb.audit(event('three')).then(() => (returned = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(returned).toBe(false);
+    open();
+    await third;
+    expect(written).toEqual(['one', 'two', 'three']);
   });
 
   it("opens a new thread's session behind the caller, before its first entry, with what the caller saw", async () => {
