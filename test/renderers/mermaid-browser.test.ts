@@ -17,6 +17,28 @@ function chromium(): string {
 
 const svgTexts = svgLabels;
 
+type Column = { name: string; type: string; nullable: boolean; isPrimaryKey: boolean };
+
+/** A PostgreSQL schema of these tables (name and columns), without relationships. */
+function schemaOf(tables: { name: string; columns?: Column[]; primaryKey?: string[] }[]) {
+  return {
+    databaseType: 'postgres' as const,
+    introspectedAt: new Date(0),
+    catalogQueries: 1,
+    tables: tables.map((t) => ({
+      name: t.name,
+      kind: 'table' as const,
+      columns: t.columns ?? [],
+      primaryKey: t.primaryKey ?? [],
+      foreignKeys: [],
+      indexes: [],
+    })),
+    relationships: [],
+  };
+}
+
+const textColumn = (name: string): Column => ({ name, type: 'text', nullable: true, isPrimaryKey: false });
+
 describe('MermaidBrowser and renderErd (real Chromium)', () => {
   let profiles: string;
   let browser: MermaidBrowser;
@@ -113,35 +135,19 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
 
   it('shows odd identifiers under their real names, also with characters XML has no room for', async () => {
     const out = await renderErd(
-      {
-        databaseType: 'postgres',
-        introspectedAt: new Date(0),
-        catalogQueries: 1,
-        tables: [
-          {
-            name: 'order items',
-            kind: 'table',
-            columns: [
-              { name: 'id', type: 'integer', nullable: false, isPrimaryKey: true },
-              { name: '{brace}', type: 'text', nullable: true, isPrimaryKey: false },
-            ],
-            primaryKey: ['id'],
-            foreignKeys: [],
-            indexes: [],
-          },
-          { name: 'Kunden & Co', kind: 'table', columns: [], primaryKey: [], foreignKeys: [], indexes: [] },
-          {
-            // The page writes a no-break space as &nbsp; (not XML) and keeps a control character as it is.
-            name: 'Bestell\u00a0posten',
-            kind: 'table',
-            columns: [{ name: 'bell\u0007col', type: 'text', nullable: true, isPrimaryKey: false }],
-            primaryKey: [],
-            foreignKeys: [],
-            indexes: [],
-          },
-        ],
-        relationships: [],
-      },
+      schemaOf([
+        {
+          name: 'order items',
+          columns: [
+            { name: 'id', type: 'integer', nullable: false, isPrimaryKey: true },
+            textColumn('{brace}'),
+          ],
+          primaryKey: ['id'],
+        },
+        { name: 'Kunden & Co' },
+        // The page writes a no-break space as &nbsp; (not XML) and keeps a control character as it is.
+        { name: 'Bestell\u00a0posten', columns: [textColumn('bell\u0007col')] },
+      ]),
       { browser },
     );
     expect(out.error).toBeUndefined();
@@ -155,29 +161,7 @@ describe('MermaidBrowser and renderErd (real Chromium)', () => {
   it('draws markup in identifiers as text: no element of the SVG comes from a name', async () => {
     const hostile = '<img src=x onerror=alert(1)><script>alert(2)</script>';
     const out = await renderErd(
-      {
-        databaseType: 'postgres',
-        introspectedAt: new Date(0),
-        catalogQueries: 1,
-        tables: [
-          {
-            name: hostile,
-            kind: 'table',
-            columns: [
-              {
-                name: `<a href="javascript:alert(3)">x</a>`,
-                type: 'text',
-                nullable: true,
-                isPrimaryKey: false,
-              },
-            ],
-            primaryKey: [],
-            foreignKeys: [],
-            indexes: [],
-          },
-        ],
-        relationships: [],
-      },
+      schemaOf([{ name: hostile, columns: [textColumn(`<a href="javascript:alert(3)">x</a>`)] }]),
       { browser },
     );
     expect(out.error).toBeUndefined();
