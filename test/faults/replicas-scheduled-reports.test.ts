@@ -26,8 +26,9 @@ import { FakeSlackApi, type RecordedCall } from '../fakes/fake-slack-api.ts';
 import { isolatedMongoUri } from '../support/services.ts';
 import { formatRunTime } from '../../core/templates/run-times.ts';
 import { OwnRedis } from './support/own-services.ts';
-import { buttonsOf, eventually, SlackEndpoint, textOf } from './support/slack-endpoint.ts';
-import { startSlackThreadql, type RunningThreadql } from './support/slack-threadql.ts';
+import type { SlackEndpoint } from './support/slack-endpoint.ts';
+import { buttonsOf, eventually, textOf } from './support/slack-endpoint.ts';
+import { startSlackReplicas, type RunningThreadql } from './support/slack-threadql.ts';
 
 // Setup, then up to a minute to the first tick and one more to the second.
 jest.setTimeout(240_000);
@@ -59,10 +60,7 @@ beforeAll(async () => {
       : toolUseReply(BY_CATEGORY, { explanation: 'Counts the products of each category.' }),
   );
   const options = { storeUri, redisUrl: redis.url, slack, anthropic, dataDir };
-  // One after the other: the first prepares the shared data directory (the sample database).
-  a = await startSlackThreadql(options);
-  b = await startSlackThreadql(options);
-  endpoint = new SlackEndpoint(slack, [a.url, b.url]);
+  ({ a, b, endpoint } = await startSlackReplicas(options));
 });
 
 afterAll(async () => {

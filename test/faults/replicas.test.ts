@@ -18,8 +18,9 @@ import {
 import { FakeSlackApi } from '../fakes/fake-slack-api.ts';
 import { services } from '../support/services.ts';
 import { OwnFerretDb } from './support/own-services.ts';
-import { eventually, SlackEndpoint, textOf } from './support/slack-endpoint.ts';
-import { startSlackThreadql, type RunningThreadql } from './support/slack-threadql.ts';
+import type { SlackEndpoint } from './support/slack-endpoint.ts';
+import { eventually, textOf } from './support/slack-endpoint.ts';
+import { startSlackReplicas, type RunningThreadql } from './support/slack-threadql.ts';
 
 jest.setTimeout(180_000);
 
@@ -46,10 +47,7 @@ beforeAll(async () => {
     anthropic,
     dataDir,
   };
-  // One after the other: the first prepares the shared data directory (the sample database).
-  a = await startSlackThreadql(options);
-  b = await startSlackThreadql(options);
-  endpoint = new SlackEndpoint(slack, [a.url, b.url]);
+  ({ a, b, endpoint } = await startSlackReplicas(options));
 });
 
 afterAll(async () => {

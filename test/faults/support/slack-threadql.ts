@@ -5,7 +5,7 @@
 import { freePort } from '../../../bot/local-services/free-port.ts';
 import type { FakeAnthropicServer } from '../../fakes/fake-anthropic-server.ts';
 import type { FakeSlackApi } from '../../fakes/fake-slack-api.ts';
-import { SIGNING_SECRET } from './slack-endpoint.ts';
+import { SIGNING_SECRET, SlackEndpoint } from './slack-endpoint.ts';
 import { ThreadqlProcess } from './threadql-process.ts';
 
 export interface SlackThreadqlOptions {
@@ -52,4 +52,21 @@ export async function startSlackThreadql(options: SlackThreadqlOptions): Promise
   await process.waitForLog(/Slack started over HTTP/);
   const base = `http://127.0.0.1:${port}`;
   return { process, port, url: `${base}/slack/events`, base };
+}
+
+/** Two replicas of threadql behind one endpoint that sends events to either. */
+export interface SlackReplicas {
+  a: RunningThreadql;
+  b: RunningThreadql;
+  endpoint: SlackEndpoint;
+}
+
+/**
+ * Starts two processes on the same store, Redis and data directory, one after the other: the first prepares the
+ * shared data directory (the sample database).
+ */
+export async function startSlackReplicas(options: SlackThreadqlOptions): Promise<SlackReplicas> {
+  const a = await startSlackThreadql(options);
+  const b = await startSlackThreadql(options);
+  return { a, b, endpoint: new SlackEndpoint(options.slack, [a.url, b.url]) };
 }
